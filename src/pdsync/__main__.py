@@ -1,0 +1,3 @@
+from pdsync.cli import run
+
+run()
