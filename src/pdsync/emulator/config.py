@@ -52,6 +52,7 @@ class EmulatorConfig:
     token: str = DEFAULT_TOKEN
     company_domain: str = DEFAULT_COMPANY_DOMAIN
     latency_ms: float = 0.0  # base latency per request; a small per-record cost is added
+    latency_per_record_ms: float = 0.05  # added per record a list returns (when latency_ms > 0)
     faults: str | None = None  # "rate=0.2[,kinds=500|502|...]" or "script=PATH"
     rate_limits: bool = True  # burst window + daily budget; off for throughput benchmarks
     daily_budget: int | None = None  # overrides 30,000 × plan multiplier × seats
