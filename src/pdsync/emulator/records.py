@@ -1,0 +1,271 @@
+"""Derive a generated record from ``(seed, entity, id)`` and the compact columns.
+
+Records are canonical: v2 field names and value formats, times as epoch floats
+(renderers format them). Leads and notes, which only exist in v1, use v1 names.
+Attributes that lists filter on come from the columns, so a derived record always
+agrees with the filters.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from pdsync.emulator.dataset import DEAL_STATUSES, REFERENCE_TIME, ColumnBuilder, Counts, record_rng
+from pdsync.emulator.fields import FieldDef
+from pdsync.emulator.values import (
+    CURRENCIES,
+    TOPICS,
+    address,
+    company_name,
+    custom_value,
+    email_for,
+    iso_date,
+    person_name,
+)
+
+Record = dict[str, Any]
+LEAD_PREFIX = "5eadc0de"
+
+
+def lead_uuid(seed: int, index: int) -> str:
+    """A UUID-shaped lead id whose last 12 hex digits are the record's index."""
+    mid = random.Random(f"{seed}:lead-id").getrandbits(64)
+    h = f"{mid:016x}"
+    return f"{LEAD_PREFIX}-{h[:4]}-4{h[5:8]}-a{h[9:12]}-{index:012x}"
+
+
+def lead_index(seed: int, lead_id: str) -> int | None:
+    try:
+        index = int(lead_id[-12:], 16)
+    except ValueError:
+        return None
+    return index if lead_uuid(seed, index) == lead_id else None
+
+
+class Generator:
+    """Builds derived records; ``make(entity, i)`` for i in 1..count."""
+
+    def __init__(
+        self,
+        seed: int,
+        counts: Counts,
+        columns: ColumnBuilder,
+        fields: dict[str, list[FieldDef]],
+    ) -> None:
+        self.seed = seed
+        self.counts = counts
+        self.columns = columns
+        self.fields = fields
+        self.refs = {"user": counts.user, "org": counts.organization, "people": counts.person}
+
+    def make(self, entity: str, i: int) -> Record:
+        rng = record_rng(self.seed, entity, i)
+        cols = self.columns.get(entity)
+        base: Record = {
+            "id": i,
+            "add_time": cols.add_time[i],
+            "update_time": cols.update_time[i],
+            "owner_id": cols.ints["owner_id"][i],
+        }
+        record: Record = getattr(self, f"_{entity}")(rng, cols, i, base)
+        if entity in self.fields and entity != "activity":
+            record["custom_fields"] = self.custom_fields(entity, rng, base["add_time"])
+        return record
+
+    def custom_fields(self, entity: str, rng: random.Random, when: float) -> dict[str, Any]:
+        """Values of the active custom fields. Every generated field draws from the stream
+        (deleted ones too) so removing a field never changes another field's values; fields
+        created after the generated history are empty on generated records."""
+        values: dict[str, Any] = {}
+        for f in self.fields[entity]:
+            if not f.is_custom:
+                continue
+            generated = f.add_time <= REFERENCE_TIME
+            value = custom_value(f, rng, self.refs, when) if generated else None
+            if not f.is_deleted:
+                values[f.key] = value
+        return values
+
+    def _deal(self, rng: random.Random, cols: Any, i: int, rec: Record) -> Record:
+        status = DEAL_STATUSES[cols.ints["status"][i]]
+        stage_id = cols.ints["stage_id"][i]
+        closed = rec["update_time"] if status != "open" else None
+        deleted, archived = cols.is_deleted(i), cols.is_archived(i)
+        value = round(rng.uniform(500, 80000), -1)
+        rec.update(
+            title=f"{company_name(rng)} — {rng.choice(TOPICS)}",
+            creator_user_id=rec["owner_id"],
+            value=value,
+            currency=rng.choice(CURRENCIES),
+            person_id=cols.ints["person_id"][i] or None,
+            org_id=cols.ints["org_id"][i] or None,
+            stage_id=stage_id,
+            pipeline_id=self.columns.pipeline_of_stage.get(stage_id, 1),
+            status=status,
+            is_archived=archived,
+            archive_time=rec["update_time"] if archived else None,
+            is_deleted=deleted,
+            probability=None,
+            lost_reason=rng.choice(("Price", "Timing", "Went with competitor"))
+            if status == "lost"
+            else None,
+            visible_to=3,
+            stage_change_time=rec["add_time"] + (rec["update_time"] - rec["add_time"]) / 2,
+            close_time=closed,
+            won_time=closed if status == "won" else None,
+            lost_time=closed if status == "lost" else None,
+            expected_close_date=iso_date(rec["add_time"] + rng.randint(14, 120) * 86400),
+            label_ids=sorted(rng.sample(range(1, 6), k=rng.randint(0, 2))),
+            origin="ManuallyCreated",
+            origin_id=None,
+            channel=None,
+            channel_id=None,
+            acv=None,
+            arr=None,
+            mrr=None,
+        )
+        return rec
+
+    def _person(self, rng: random.Random, cols: Any, i: int, rec: Record) -> Record:
+        first, last = person_name(rng)
+        domain = f"{company_name(rng).split()[0].lower()}.example"
+        emails = [{"value": email_for(first, last, domain), "primary": True, "label": "work"}]
+        if rng.random() < 0.4:
+            emails.append(
+                {"value": email_for(first, last, "mail.example"), "primary": False, "label": "home"}
+            )
+        phones = [
+            {"value": f"+372 5{rng.randint(1000000, 9999999)}", "primary": True, "label": "mobile"}
+        ]
+        if rng.random() < 0.3:
+            phones.append(
+                {
+                    "value": f"+49 30 {rng.randint(100000, 999999)}",
+                    "primary": False,
+                    "label": "work",
+                }
+            )
+        rec.update(
+            name=f"{first} {last}",
+            first_name=first,
+            last_name=last,
+            org_id=cols.ints["org_id"][i] or None,
+            emails=emails,
+            phones=phones,
+            is_deleted=cols.is_deleted(i),
+            visible_to=3,
+            label_ids=[],
+            picture_id=None,
+        )
+        return rec
+
+    def _organization(self, rng: random.Random, cols: Any, i: int, rec: Record) -> Record:
+        rec.update(
+            name=company_name(rng),
+            address=address(rng),
+            is_deleted=cols.is_deleted(i),
+            visible_to=3,
+            label_ids=[],
+        )
+        return rec
+
+    def _product(self, rng: random.Random, cols: Any, i: int, rec: Record) -> Record:
+        price = round(rng.uniform(9, 2000), 2)
+        rec.update(
+            name=f"{rng.choice(('Basic', 'Pro', 'Enterprise', 'Premium'))} {rng.choice(TOPICS)}",
+            code=f"SKU-{i:05d}",
+            description="Subscription or service sold by the account.",
+            unit=rng.choice(("seat", "hour", "license", "piece")),
+            tax=rng.choice((0, 9, 20, 22)),
+            category=None,
+            is_linkable=True,
+            is_deleted=cols.is_deleted(i),
+            visible_to=3,
+            billing_frequency="one-time",
+            billing_frequency_cycles=None,
+            prices=[
+                {"product_id": i, "price": price, "currency": c, "cost": round(price * 0.4, 2),
+                 "direct_cost": 0, "notes": ""}
+                for c in CURRENCIES
+            ],
+        )  # fmt: skip
+        return rec
+
+    def _activity(self, rng: random.Random, cols: Any, i: int, rec: Record) -> Record:
+        kind = rng.choice(("call", "meeting", "task", "email", "deadline"))
+        due = rec["add_time"] + rng.randint(0, 30) * 86400
+        done = due < REFERENCE_TIME and rng.random() < 0.8
+        deal_id = (i + 1) // 2 if (i + 1) // 2 <= self.counts.deal else None
+        person_id = rng.randint(1, self.counts.person) if self.counts.person else None
+        rec.update(
+            subject=f"{kind.capitalize()}: {rng.choice(TOPICS)}",
+            type=kind,
+            creator_user_id=rec["owner_id"],
+            is_deleted=cols.is_deleted(i),
+            deal_id=deal_id,
+            lead_id=None,
+            person_id=person_id,
+            org_id=cols.ints["org_id"][i] or None,
+            project_id=None,
+            due_date=iso_date(due),
+            due_time=f"{rng.randint(7, 16):02d}:{rng.choice((0, 15, 30, 45)):02d}",
+            duration="00:30",
+            busy=kind == "meeting",
+            done=done,
+            marked_as_done_time=due if done else None,
+            location=None,
+            participants=[{"person_id": person_id, "primary": True}] if person_id else [],
+            public_description="",
+            priority=None,
+            note=f"<p>Agenda: {rng.choice(TOPICS).lower()}</p>",
+        )
+        return rec
+
+    def _note(self, rng: random.Random, cols: Any, i: int, rec: Record) -> Record:
+        deal_id = min(i * 2, self.counts.deal) or None
+        rec["user_id"] = rec.pop("owner_id")
+        rec.update(
+            content=f"<p>Spoke with the customer about <b>{rng.choice(TOPICS)}</b>.</p><ul><li>Next step: proposal</li></ul>",
+            deal_id=deal_id,
+            person_id=rng.randint(1, self.counts.person) if self.counts.person else None,
+            org_id=cols.ints["org_id"][i] or None,
+            lead_id=None,
+            project_id=None,
+            active_flag=not cols.is_deleted(i),
+            pinned_to_deal_flag=False,
+            pinned_to_person_flag=False,
+            pinned_to_organization_flag=False,
+            pinned_to_lead_flag=False,
+            last_update_user_id=rec["user_id"],
+        )
+        return rec
+
+    def _lead(self, rng: random.Random, cols: Any, i: int, rec: Record) -> Record:
+        first, last = person_name(rng)
+        rec.update(
+            id=lead_uuid(self.seed, i),
+            title=f"{first} {last} lead",
+            creator_id=rec["owner_id"],
+            label_ids=[],
+            person_id=rng.randint(1, self.counts.person) if self.counts.person else None,
+            organization_id=rng.randint(1, self.counts.organization)
+            if self.counts.organization
+            else None,
+            source_name="Manually created",
+            origin="ManuallyCreated",
+            origin_id=None,
+            channel=None,
+            channel_id=None,
+            is_archived=cols.is_archived(i),
+            was_seen=rng.random() < 0.5,
+            value={"amount": round(rng.uniform(100, 9000)), "currency": "EUR"}
+            if rng.random() < 0.7
+            else None,
+            expected_close_date=None,
+            next_activity_id=None,
+            visible_to="3",
+            cc_email=f"acme+lead{i}@pipedrivemail.com",
+            custom_fields=self.custom_fields("deal", rng, rec["add_time"]),
+        )
+        return rec

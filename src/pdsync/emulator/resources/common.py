@@ -1,0 +1,174 @@
+"""Shared pieces of the route handlers: envelopes, query parsing, cursors, body checks.
+
+Handlers raise :class:`ApiProblem` for bad input; the app turns it into the API's
+error envelope with the right status.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from pdsync.emulator.http import Request, Response, error_response
+from pdsync.emulator.timefmt import parse_time
+
+Record = dict[str, Any]
+MAX_LIMIT = 500
+
+
+class ApiProblem(Exception):
+    """An error answer: status and message, rendered as the error envelope."""
+
+    def __init__(self, status: int, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.extra = extra
+
+    def response(self) -> Response:
+        return error_response(self.status, self.message, **self.extra)
+
+
+def not_found(what: str = "Item") -> ApiProblem:
+    return ApiProblem(404, f"{what} not found")
+
+
+def ok(data: Any, additional: Any = None, status: int = 200) -> Response:
+    payload: Record = {"success": True, "data": data}
+    if additional is not None:
+        payload["additional_data"] = additional
+    return Response.json(payload, status)
+
+
+def user_id(req: Request) -> int:
+    value: int = req.environ.get("emulator.user_id", 1)
+    return value
+
+
+def count_records(req: Request, n: int) -> None:
+    """Tell the edges layer how many records this list returned (latency, null-page faults)."""
+    req.environ["emulator.records"] = n
+
+
+def int_arg(req: Request, name: str, default: int | None = None, minimum: int = 0) -> int | None:
+    raw = req.arg(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiProblem(400, f"Parameter '{name}' must be an integer") from None
+    if value < minimum:
+        raise ApiProblem(400, f"Parameter '{name}' must be at least {minimum}")
+    return value
+
+
+def int_list_arg(req: Request, name: str, maximum: int | None = None) -> frozenset[int] | None:
+    raw = req.arg(name)
+    if not raw:
+        return None
+    try:
+        values = frozenset(int(v) for v in raw.split(",") if v.strip())
+    except ValueError:
+        raise ApiProblem(
+            400, f"Parameter '{name}' must be a comma-separated list of integers"
+        ) from None
+    if maximum is not None and len(values) > maximum:
+        raise ApiProblem(400, f"Parameter '{name}' accepts at most {maximum} values")
+    return values
+
+
+def bool_arg(req: Request, name: str, default: bool = False) -> bool:
+    raw = req.arg(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in ("true", "1"):
+        return True
+    if raw.lower() in ("false", "0"):
+        return False
+    raise ApiProblem(400, f"Parameter '{name}' must be a boolean")
+
+
+def time_arg(req: Request, name: str) -> float | None:
+    raw = req.arg(name)
+    if not raw:
+        return None
+    try:
+        return parse_time(raw)
+    except ValueError:
+        raise ApiProblem(400, f"Parameter '{name}' must be an RFC 3339 date-time") from None
+
+
+def limit_arg(req: Request, default: int = 100, maximum: int = MAX_LIMIT) -> int:
+    limit = int_arg(req, "limit", default, minimum=1)
+    assert limit is not None
+    if limit > maximum:
+        raise ApiProblem(400, f"Parameter 'limit' must be at most {maximum}")
+    return limit
+
+
+def encode_cursor(key: tuple[Any, int]) -> str:
+    raw = json.dumps([key[0], key[1]], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(req: Request) -> tuple[Any, int] | None:
+    raw = req.arg("cursor")
+    if not raw:
+        return None
+    try:
+        padded = raw + "=" * (-len(raw) % 4)
+        value, index = json.loads(base64.urlsafe_b64decode(padded))
+        return (value, int(index))
+    except (ValueError, TypeError):
+        raise ApiProblem(400, "Invalid cursor") from None
+
+
+def body(req: Request) -> Record:
+    try:
+        data = req.json()
+    except (ValueError, UnicodeDecodeError):
+        raise ApiProblem(400, "Request body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise ApiProblem(400, "Request body must be a JSON object")
+    return data
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "int": (int,),
+    "num": (int, float),
+    "bool": (bool,),
+    "list": (list,),
+    "obj": (dict,),
+}
+
+
+def check_body(data: Record, types: dict[str, str], required: tuple[str, ...] = ()) -> Record:
+    """v2 is strict: required fields present, declared types exact (no string-to-number coercion)."""
+    for name in required:
+        if data.get(name) in (None, ""):
+            raise ApiProblem(400, f"The '{name}' field is required")
+    clean: Record = {}
+    for name, value in data.items():
+        kind = types.get(name)
+        if kind is None:
+            continue
+        if value is not None and not _is_type(value, kind):
+            raise ApiProblem(400, f"The '{name}' field must be of type {kind_name(kind)}")
+        clean[name] = value
+    return clean
+
+
+def _is_type(value: Any, kind: str) -> bool:
+    if kind == "date":
+        return isinstance(value, str) and len(value) == 10 and value[4] == "-"
+    if kind in ("int", "num") and isinstance(value, bool):
+        return False
+    return isinstance(value, _TYPES[kind])
+
+
+def kind_name(kind: str) -> str:
+    return {"str": "string", "int": "integer", "num": "number", "bool": "boolean",
+            "list": "array", "obj": "object", "date": "date (YYYY-MM-DD)"}[kind]  # fmt: skip

@@ -1,0 +1,94 @@
+"""Validation of v2 ``custom_fields`` write values against the account's field definitions."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pdsync.emulator.fields import ADDRESS_PARTS, FieldDef
+from pdsync.emulator.resources.common import ApiProblem
+
+if TYPE_CHECKING:
+    from pdsync.emulator.store import Store
+
+_STRING_TYPES = ("varchar", "varchar_auto", "text", "phone")
+_REF_TYPES = {"user": "user", "org": "organization", "people": "person"}
+
+
+def check_custom_fields(store: Store, entity: str, values: Any) -> dict[str, Any]:
+    """Validated values keyed by field code; ``null`` clears. 400 names the offending field_code."""
+    if values is None:
+        return {}
+    if not isinstance(values, dict):
+        raise ApiProblem(400, "The 'custom_fields' field must be of type object")
+    by_key = {f.key: f for f in store.fields[entity] if f.is_custom and not f.is_deleted}
+    clean: dict[str, Any] = {}
+    for key, value in values.items():
+        fdef = by_key.get(key)
+        if fdef is None:
+            raise ApiProblem(400, f"Custom field '{key}' does not exist")
+        clean[key] = None if value is None else _check(store, fdef, value)
+    return clean
+
+
+def _bad(fdef: FieldDef, expected: str) -> ApiProblem:
+    return ApiProblem(
+        400, f"Invalid value for custom field '{fdef.key}' ({fdef.field_type}): expected {expected}"
+    )
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check(store: Store, fdef: FieldDef, value: Any) -> Any:
+    t = fdef.field_type
+    if t in _STRING_TYPES:
+        if not isinstance(value, str):
+            raise _bad(fdef, "a string")
+        return value
+    if t == "double":
+        if not _number(value):
+            raise _bad(fdef, "a number")
+        return value
+    if t == "date":
+        if not (isinstance(value, str) and len(value) == 10):
+            raise _bad(fdef, "a date YYYY-MM-DD")
+        return value
+    if t in ("enum", "set"):
+        return _check_options(fdef, value)
+    if t in _REF_TYPES:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise _bad(fdef, "an integer id")
+        return value
+    return _check_object(fdef, value)
+
+
+def _check_options(fdef: FieldDef, value: Any) -> Any:
+    ids = {o["id"] for o in fdef.options or []}
+    if fdef.field_type == "enum":
+        if value not in ids or isinstance(value, bool):
+            raise _bad(fdef, "one of the option ids")
+        return value
+    if not isinstance(value, list) or any(v not in ids for v in value):
+        raise _bad(fdef, "an array of option ids")
+    return sorted(set(value))
+
+
+def _check_object(fdef: FieldDef, value: Any) -> Any:
+    t = fdef.field_type
+    if not isinstance(value, dict) or "value" not in value:
+        raise _bad(fdef, "an object with 'value'")
+    if t == "monetary":
+        if not _number(value["value"]) or not isinstance(value.get("currency", ""), str):
+            raise _bad(fdef, "{value: number, currency: string}")
+        return {"value": value["value"], "currency": value.get("currency") or "EUR"}
+    if t == "daterange":
+        return {"value": value["value"], "until": value.get("until")}
+    if t in ("time", "timerange"):
+        out = {"value": value["value"], "timezone_id": value.get("timezone_id"),
+               "timezone_name": value.get("timezone_name")}  # fmt: skip
+        if t == "timerange":
+            out["until"] = value.get("until")
+        return out
+    # address: only value is required; omitted parts become null.
+    return {"value": value["value"], **{p: value.get(p) for p in ADDRESS_PARTS}}

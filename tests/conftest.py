@@ -1,0 +1,3 @@
+"""Shared pytest setup: the emulator fixtures (emulator_server, emulator_config)."""
+
+pytest_plugins = ["pdsync.testing.fixtures"]
