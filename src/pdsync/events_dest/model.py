@@ -1,0 +1,187 @@
+"""Analytics events (Segment / RudderStack spec) as small, validated dataclasses.
+
+Only the shape is checked here — what a Segment client can get wrong. Whether an
+event can be delivered to Pipedrive (anonymous, person missing, bad date) is decided
+by :mod:`pdsync.events_dest.rules` at delivery time, and ends in a dead letter with
+the reason, because the sender is already gone by then.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pdsync.errors import EventsError
+
+EVENT_TYPES = ("identify", "group", "track", "alias")
+# Segment's own limits: 32 KB per event, 500 KB per batch request.
+MAX_EVENT_BYTES = 32 * 1024
+MAX_BATCH_BYTES = 500 * 1024
+EXTERNAL_ID_TYPES = ("person_id", "org_id", "prev_person_id", "curr_person_id")
+
+
+class InvalidEventError(EventsError):
+    """The sender's payload breaks the event spec; nothing was stored."""
+
+    default_hint = (
+        "Send JSON in the Segment HTTP API shape: type identify|group|track|alias, "
+        "userId or anonymousId, and `event` for track, `groupId` for group, `previousId` for alias."
+    )
+
+
+@dataclass(frozen=True)
+class ExternalIds:
+    """Pipedrive ids named directly by ``context.externalId``; they beat any lookup."""
+
+    person_id: int | None = None
+    org_id: int | None = None
+    prev_person_id: int | None = None
+    curr_person_id: int | None = None
+
+    def names_a_person(self) -> bool:
+        people = (self.person_id, self.prev_person_id, self.curr_person_id)
+        return any(v is not None for v in people)
+
+
+@dataclass(frozen=True)
+class Event:
+    type: str
+    message_id: str
+    user_id: str | None = None
+    anonymous_id: str | None = None
+    previous_id: str | None = None
+    group_id: str | None = None
+    name: str | None = None  # the track event's name
+    traits: dict[str, Any] = field(default_factory=dict)
+    context_traits: dict[str, Any] = field(default_factory=dict)  # the user's, on any call
+    properties: dict[str, Any] = field(default_factory=dict)
+    external: ExternalIds = ExternalIds()
+    timestamp: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def partition_key(self) -> str:
+        """Events of one user are delivered in order; this names the user."""
+        ext = self.external
+        person = ext.curr_person_id if self.type == "alias" else ext.person_id
+        if person is not None:
+            return f"pid:{person}"
+        if self.user_id:
+            return f"uid:{self.user_id}"
+        return f"anon:{self.anonymous_id or self.message_id}"
+
+    def to_json(self) -> str:
+        return json.dumps(self.raw, separators=(",", ":"), sort_keys=True)
+
+
+def parse_event(obj: Any, *, event_type: str | None = None) -> Event:
+    """Validate one event object; ``event_type`` comes from the URL (``/v1/track``)."""
+    if not isinstance(obj, Mapping):
+        raise InvalidEventError("An event must be a JSON object.")
+    raw = dict(obj)
+    kind = event_type or raw.get("type")
+    if kind not in EVENT_TYPES:
+        raise InvalidEventError(
+            f"Unknown event type {kind!r}; expected one of {', '.join(EVENT_TYPES)}."
+        )
+    raw["type"] = kind
+    message_id = _optional_str(raw, "messageId") or str(uuid.uuid4())
+    raw["messageId"] = message_id
+    context = _optional_dict(raw, "context")
+    context_traits = _optional_dict(context, "traits")
+    traits = _optional_dict(raw, "traits")
+    if kind == "identify":  # identify's traits are the user's, wherever the library put them
+        traits = {**context_traits, **traits}
+    event = Event(
+        type=kind,
+        message_id=message_id,
+        user_id=_optional_str(raw, "userId"),
+        anonymous_id=_optional_str(raw, "anonymousId"),
+        previous_id=_optional_str(raw, "previousId"),
+        group_id=_optional_str(raw, "groupId"),
+        name=_optional_str(raw, "event"),
+        traits=traits,
+        context_traits=context_traits,
+        properties=_optional_dict(raw, "properties"),
+        external=_external_ids(context),
+        timestamp=_optional_str(raw, "timestamp"),
+        raw=raw,
+    )
+    _check_required(event)
+    return event
+
+
+def parse_batch(obj: Any) -> list[Event]:
+    """``POST /v1/batch``: ``{"batch": [event, ...]}``, each event naming its type."""
+    if not isinstance(obj, Mapping) or not isinstance(obj.get("batch"), list):
+        raise InvalidEventError("A batch must be a JSON object with a `batch` array.")
+    events = []
+    for index, item in enumerate(obj["batch"]):
+        try:
+            events.append(parse_event(item))
+        except InvalidEventError as exc:
+            raise InvalidEventError(f"batch[{index}]: {exc.message}") from None
+    return events
+
+
+def event_from_stored(payload: str) -> Event:
+    """Rebuild an event from the outbox's stored JSON (already validated once)."""
+    return parse_event(json.loads(payload))
+
+
+def _check_required(event: Event) -> None:
+    if event.type == "track" and not event.name:
+        raise InvalidEventError("A track event needs an `event` name.")
+    if event.type == "group" and not event.group_id and event.external.org_id is None:
+        raise InvalidEventError("A group event needs a `groupId` (or an `org_id` external id).")
+    if event.type == "alias" and not (
+        event.previous_id or event.external.prev_person_id is not None
+    ):
+        raise InvalidEventError(
+            "An alias event needs a `previousId` (or a `prev_person_id` external id)."
+        )
+
+
+def _optional_str(obj: Mapping[str, Any], key: str) -> str | None:
+    value = obj.get(key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise InvalidEventError(f"`{key}` must be a string.")
+    return str(value)
+
+
+def _optional_dict(obj: Mapping[str, Any], key: str) -> dict[str, Any]:
+    value = obj.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidEventError(f"`{key}` must be a JSON object.")
+    return dict(value)
+
+
+def _external_ids(context: Mapping[str, Any]) -> ExternalIds:
+    entries = context.get("externalId") or []
+    if not isinstance(entries, list):
+        raise InvalidEventError("`context.externalId` must be an array of {type, id}.")
+    found: dict[str, int] = {}
+    for entry in entries:
+        if not isinstance(entry, Mapping) or entry.get("type") not in EXTERNAL_ID_TYPES:
+            continue  # other destinations' external ids are not ours to judge
+        found[str(entry["type"])] = _pipedrive_id(entry.get("id"), str(entry["type"]))
+    return ExternalIds(**found)
+
+
+def _pipedrive_id(value: Any, kind: str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise InvalidEventError(
+            f"External id {kind} must be a Pipedrive id (an integer)."
+        ) from None
+    if isinstance(value, bool) or number <= 0:
+        raise InvalidEventError(f"External id {kind} must be a positive integer.")
+    return number

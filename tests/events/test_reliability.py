@@ -1,0 +1,122 @@
+"""Durability and resilience with real processes: kill -9 mid-flight, 5xx and 429 storms."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from pdsync.api.client import PipedriveClient
+
+from .conftest import auth
+from .emulated import all_leads, all_persons, client_for, create_fields, emulator, field_key
+from .process import ServeProcess, free_port, write_config
+
+KEY = "wk-reliability-42"
+
+
+def _events(n_users: int) -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for i in range(n_users):
+        user = f"kill-user-{i}"
+        out.append(
+            ("identify", {"userId": user, "messageId": f"id-{i}", "traits": {"name": f"U {i}"}})
+        )
+        out.append(("track", {"userId": user, "messageId": f"tr-{i}", "event": "Signed Up"}))
+    return out
+
+
+def _sender(url: str, items: list[tuple[str, dict[str, Any]]], acked: list[str]) -> None:
+    with httpx.Client(headers=auth(KEY), timeout=5) as http:
+        for kind, body in items:
+            try:
+                response = http.post(f"{url}/v1/{kind}", content=json.dumps(body))
+            except httpx.HTTPError:
+                continue  # the server died under us: not acknowledged, may be resent
+            if response.status_code == 200:
+                acked.append(body["messageId"])
+
+
+def _wait_drained(serve: ServeProcess, expected: int, timeout: float = 60) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        health = serve.health()
+        if health["pending"] == 0 and health["delivered"] + health["failed"] >= expected:
+            return health
+        time.sleep(0.1)
+    raise AssertionError(f"not drained: {serve.health()}")
+
+
+def _assert_exactly_once(client: PipedriveClient, acked: set[str]) -> None:
+    """One person per acknowledged user, one lead per acknowledged track: no loss, no dupes."""
+    user_key = field_key(client, "personFields", "App user id")
+    persons = all_persons(client)
+    people = Counter(str((p.get("custom_fields") or {}).get(user_key)) for p in persons)
+    person_of = {str((p.get("custom_fields") or {}).get(user_key)): p["id"] for p in persons}
+    leads = Counter(lead["person_id"] for lead in all_leads(client) if lead["title"] == "Signed Up")
+    for mid in sorted(acked):
+        user = "kill-user-" + mid.split("-", 1)[1]
+        assert people[user] == 1, f"{mid}: {people[user]} persons for {user}"
+        if mid.startswith("tr-"):
+            assert leads[person_of[user]] == 1, f"{mid}: {leads[person_of[user]]} leads"
+
+
+@pytest.mark.slow
+def test_kill_9_in_flight_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+    with emulator(latency_ms=5) as srv:
+        client = client_for(srv)
+        create_fields(client)
+        config = write_config(tmp_path, KEY)
+        port = free_port()
+        serve = ServeProcess(config, srv.url, srv.config.token, port)
+        acked: list[str] = []
+        items = _events(30)
+        sender = threading.Thread(target=_sender, args=(serve.url, items, acked))
+        sender.start()
+        while len(acked) < 20:
+            time.sleep(0.005)
+        serve.kill9()  # events acknowledged, most not yet delivered, some mid-request
+        sender.join()
+        health_before = len(acked)
+        serve = ServeProcess(config, srv.url, srv.config.token, port)
+        try:
+            resent: list[str] = []
+            _sender(serve.url, items, resent)  # clients resend what was not acknowledged
+            health = _wait_drained(serve, expected=len(items))
+        finally:
+            serve.stop()
+        assert health_before >= 20
+        assert health["failed"] == 0 and health["delivered"] == len(items)
+        _assert_exactly_once(client, set(acked) | set(resent))
+        client.close()
+
+
+@pytest.mark.slow
+def test_5xx_and_429_make_events_wait_then_go_through(tmp_path: Path) -> None:
+    script = tmp_path / "faults.yaml"
+    rules = [{"match": "POST /api/v2/persons", "nth": n, "fault": "503"} for n in (1, 2, 3)]
+    rules += [{"match": "POST /api/v1/leads", "nth": 1, "fault": "502", "apply": True}]
+    script.write_text(json.dumps(rules))
+    with emulator(faults=f"script={script}", rate_limits=True, plan="lite") as srv:
+        client = client_for(srv)
+        create_fields(client)
+        serve = ServeProcess(write_config(tmp_path, KEY), srv.url, srv.config.token, free_port())
+        try:
+            items = _events(15)
+            acked: list[str] = []
+            _sender(serve.url, items, acked)
+            assert len(acked) == len(items)
+            first = serve.health()
+            assert first["pending"] > 0  # waiting behind faults and the rate limit
+            health = _wait_drained(serve, expected=len(items), timeout=90)
+        finally:
+            serve.stop()
+        assert health["failed"] == 0 and health["delivered"] == len(items)
+        _assert_exactly_once(client, set(acked))
+        client.close()
