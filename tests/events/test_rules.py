@@ -13,7 +13,7 @@ import pytest
 from pdsync.api.client import PipedriveClient
 from pdsync.errors import ConfigError
 from pdsync.events_dest.config import EventsConfig, build_events_config
-from pdsync.events_dest.model import parse_event
+from pdsync.events_dest.model import Event, InvalidEventError, parse_event
 from pdsync.events_dest.outbox import Outbox
 from pdsync.events_dest.payloads import EventRejected
 from pdsync.events_dest.rules import PipedriveDestination
@@ -164,10 +164,28 @@ def test_external_person_id_that_does_not_exist_is_rejected(dest: PipedriveDesti
 
 
 @pytest.mark.parametrize("kind", ["identify", "track", "group"])
-def test_anonymous_events_are_rejected(dest: PipedriveDestination, kind: str) -> None:
+def test_anonymous_events_are_refused_before_they_are_stored(kind: str) -> None:
     event = {"type": kind, "anonymousId": "anon-1", "event": "Viewed", "groupId": "g"}
-    with pytest.raises(EventRejected, match="Anonymous event"):
-        send(dest, **event)
+    with pytest.raises(InvalidEventError, match="Anonymous event"):
+        parse_event(event)
+    only_previous = {"externalId": [{"type": "prev_person_id", "id": 5}]}  # alias-only type
+    with pytest.raises(InvalidEventError, match="Anonymous event"):
+        parse_event({**event, "context": only_previous})
+
+
+def test_an_alias_without_the_new_identity_is_refused() -> None:
+    with pytest.raises(InvalidEventError, match="new identity"):
+        parse_event({"type": "alias", "previousId": "old", "anonymousId": "anon-1"})
+
+
+@pytest.mark.parametrize("kind", ["identify", "track", "group", "alias"])
+def test_an_anonymous_event_reaching_delivery_is_rejected(
+    dest: PipedriveDestination, kind: str
+) -> None:
+    # e.g. queued by a pdsync that accepted them, or built in Python without parse_event
+    event = Event(type=kind, message_id="m-anon", anonymous_id="anon-1", name="V", group_id="g")
+    with pytest.raises(EventRejected, match=r"Anonymous event|new identity"):
+        dest.deliver(event)
 
 
 def test_unknown_mapped_field_is_a_clear_rejection(

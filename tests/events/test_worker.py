@@ -14,7 +14,7 @@ from pdsync.errors import (
     TransportError,
 )
 from pdsync.events_dest.config import RetrySettings
-from pdsync.events_dest.model import parse_event
+from pdsync.events_dest.model import Event, parse_event
 from pdsync.events_dest.outbox import Outbox
 from pdsync.events_dest.payloads import EventRejected
 from pdsync.events_dest.worker import DeliveryWorker
@@ -157,3 +157,14 @@ def test_a_second_try_is_told_an_earlier_one_may_have_landed(
     clock.sleep(60)
     worker.step()
     assert seen == [True, False]
+
+
+def test_an_anonymous_event_queued_by_an_older_pdsync_is_dead_lettered_with_the_reason(
+    outbox: Outbox, deliverer: RecordingDeliverer, worker: DeliveryWorker
+) -> None:
+    raw = {"type": "track", "messageId": "old-1", "anonymousId": "anon-1", "event": "Viewed"}
+    outbox.insert([Event("track", "old-1", anonymous_id="anon-1", name="Viewed", raw=raw)])
+    assert worker.step().state == "dead"
+    assert deliverer.delivered == []
+    [letter] = outbox.dead_letters()
+    assert letter.message_id == "old-1" and "Anonymous event" in letter.reason

@@ -24,7 +24,7 @@ from typing import Any
 from pdsync.catalog.columns import cols
 from pdsync.catalog.fieldtypes import Layout, is_known_type, layout_for
 from pdsync.catalog.fieldvalues import Reader, compile_reader, gather_v1, write_value
-from pdsync.catalog.naming import allocate
+from pdsync.catalog.naming import allocate, snake_case
 from pdsync.errors import SchemaError
 from pdsync.schema import DELETED_AT, SYNCED_AT, Column, TableSchema
 
@@ -242,14 +242,23 @@ class FieldCatalog:
         return self.to_row_values(gathered)
 
     def resolve(self, name_or_key: str) -> FieldMapping | None:
-        """The mapping of a hash key, a column, or a field name (exact, then any case)."""
+        """The mapping of a hash key, a column, or a field name.
+
+        Names match exactly, then in any case, then by their snake_case form (so
+        ``Lead-Source`` finds "Lead source"). This is the one resolver of sync, push
+        and events: every tool accepts what ``pdsync discover`` shows.
+        """
         found = self._by_key.get(name_or_key) or self._by_column.get(name_or_key)
         if found is not None:
             return found
         folded = name_or_key.casefold()
         live = [m for m in self._mappings if not m.deleted]
         exact = [m for m in live if m.name == name_or_key]
-        for named in (exact, exact or [m for m in live if m.name.casefold() == folded]):
+        loose = exact or [m for m in live if m.name.casefold() == folded]
+        snake = snake_case(name_or_key)
+        if not loose and snake:
+            loose = [m for m in live if snake_case(m.name) == snake]
+        for named in (exact, loose):
             if len(named) > 1:
                 raise SchemaError(
                     f"{len(named)} {self.entity} fields are named {name_or_key!r}.",

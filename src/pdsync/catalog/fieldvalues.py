@@ -7,6 +7,7 @@ every record: ``read`` turns the value of ``custom_fields[key]`` into column val
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -110,6 +111,20 @@ def gather_v1(layout: Layout, key: str, record: Mapping[str, Any]) -> Any:
     return value if any(v is not None for v in value.values()) else None
 
 
+def scatter_v1(key: str, value: Any) -> dict[str, Any]:
+    """A v2-shaped custom value as v1 writes it, flat on the record: the inverse of
+    :func:`gather_v1` (``{value, currency}`` → ``key``, ``key_currency``; sets → ``"1,2"``)."""
+    if isinstance(value, dict) and "currency" in value:
+        return {key: value.get("value"), f"{key}_currency": value["currency"]}
+    if isinstance(value, dict) and "until" in value:
+        return {key: value.get("value"), f"{key}_until": value["until"]}
+    if isinstance(value, dict) and "value" in value:
+        return {key: value["value"]}
+    if isinstance(value, list):
+        return {key: ",".join(str(item) for item in value)}
+    return {key: value}
+
+
 def write_value(
     layout: Layout, base: str, options: Mapping[int, str], values: Mapping[str, Any]
 ) -> Any:
@@ -117,14 +132,13 @@ def write_value(
     if layout.kind == "enum":
         if base + "_id" in values:
             return to_int(values[base + "_id"])
-        return _option_id(options, values[base], base)
+        label = values[base]
+        return None if label is None else option_id(options, label, base)
     if layout.kind == "set":
         if base + "_ids" in values:
             return _option_ids(values[base + "_ids"]) or None
         labels = values[base]
-        if isinstance(labels, str):
-            labels = [item.strip() for item in labels.split(",") if item.strip()]
-        return [_option_id(options, label, base) for label in labels or []] or None
+        return None if labels is None else option_ids(options, labels, base) or None
     if layout.kind == "object":
         obj = {
             p.subkey or "value": values[base + p.suffix]
@@ -136,22 +150,64 @@ def write_value(
     return values[base + layout.parts[0].suffix]
 
 
-def _option_id(options: Mapping[int, str], label: Any, column: str) -> int | None:
-    if label is None:
-        return None
-    if isinstance(label, int) and label in options:
-        return label
-    text = str(label)
-    for option_id, option_label in options.items():
-        if option_label == text:
+def split_list(value: Any) -> list[str]:
+    """Several values in one cell: a list, a JSON list, or text separated by ``;``, ``|`` or ``,``.
+
+    The first separator found wins, so ``"Gold; Silver, plated"`` is two values.
+    """
+    if isinstance(value, (list, tuple)):
+        return [str(v).strip() for v in value if str(v).strip()]
+    text = str(value).strip()
+    if text.startswith("["):
+        try:
+            parsed = json.loads(text)
+        except json.JSONDecodeError:
+            parsed = None
+        if isinstance(parsed, list):
+            return [str(v).strip() for v in parsed if str(v).strip()]
+    for separator in (";", "|", ","):
+        if separator in text:
+            return [part.strip() for part in text.split(separator) if part.strip()]
+    return [text] if text else []
+
+
+def match_option(options: Mapping[int, str], value: Any) -> int | None:
+    """The option id ``value`` names: an id, a label (exact, then any case), or an id as text."""
+    if isinstance(value, int) and not isinstance(value, bool) and value in options:
+        return value
+    text = str(value).strip()
+    for option_id, label in options.items():
+        if label == text:
             return option_id
     folded = text.casefold()
-    for option_id, option_label in options.items():
-        if option_label.casefold() == folded:
+    for option_id, label in options.items():
+        if label.strip().casefold() == folded:
             return option_id
-    if text.isdigit() and int(text) in options:
+    if text.lstrip("-").isdigit() and int(text) in options:
         return int(text)
-    raise SchemaError(
-        f"{text!r} is not an option of {column!r}.",
-        hint=f"Use one of: {', '.join(repr(v) for v in options.values()) or '(no options)'}.",
-    )
+    return None
+
+
+def option_id(options: Mapping[int, str], value: Any, field_name: str) -> int:
+    """An enum label (any case) or option id → the option id; SchemaError listing the labels."""
+    found = match_option(options, value)
+    if found is None:
+        allowed = ", ".join(options.values()) or "(the field has no options)"
+        raise SchemaError(
+            f"unknown option {str(value).strip()!r} for {field_name!r}; allowed: {allowed}",
+            hint=f"Use one of: {', '.join(repr(v) for v in options.values()) or '(no options)'}.",
+        )
+    return found
+
+
+def option_ids(options: Mapping[int, str], value: Any, field_name: str) -> list[int]:
+    """Set labels (a list, or one cell split by :func:`split_list`) → unique option ids.
+
+    A label that itself contains a separator (``"Silver, plated"``) is matched whole first.
+    """
+    if not isinstance(value, (list, tuple)):
+        whole = match_option(options, value)
+        if whole is not None:
+            return [whole]
+    ids = [option_id(options, part, field_name) for part in split_list(value)]
+    return list(dict.fromkeys(ids))

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from pdsync.errors import NotFoundError
 from pdsync.events_dest.fields import ApiClient, FieldResolver
 from pdsync.events_dest.payloads import EventRejected
+from pdsync.fieldmap import search_exact
 
 MAX_SEARCH_CANDIDATES = 5
 
@@ -105,21 +106,9 @@ class Directory:
         self.identities.remember_identity(self.keyed.kind, app_id, None)
 
     def _search(self, app_id: str) -> list[int]:
-        page = self.client.request(
-            "GET",
-            f"{self.keyed.entity}/search",
-            version="v2",
-            params={
-                "term": app_id,
-                "fields": "custom_fields",
-                "exact_match": "true",
-                "limit": MAX_SEARCH_CANDIDATES,
-            },
-        )
-        items = (page.get("data") or {}).get("items") or []
-        return [
-            int(hit["item"]["id"]) for hit in items if hit.get("item", {}).get("id") is not None
-        ]
+        path = f"{self.keyed.entity}/search"
+        hits = search_exact(self.client, path, app_id, "custom_fields", most=MAX_SEARCH_CANDIDATES)
+        return [int(hit["id"]) for hit in hits if hit.get("id") is not None]
 
     def _holds(self, pipedrive_id: int, key: str, app_id: str) -> bool:
         record = self._get(pipedrive_id)

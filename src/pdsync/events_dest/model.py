@@ -1,9 +1,13 @@
 """Analytics events (Segment / RudderStack spec) as small, validated dataclasses.
 
-Only the shape is checked here — what a Segment client can get wrong. Whether an
-event can be delivered to Pipedrive (anonymous, person missing, bad date) is decided
-by :mod:`pdsync.events_dest.rules` at delivery time, and ends in a dead letter with
-the reason, because the sender is already gone by then.
+What the payload alone can tell is checked here, at ingest, while the sender still
+waits for the answer: the shape, and whether the event names a person at all. An
+anonymous event (no ``userId`` and no ``person_id`` external id) can never reach
+Pipedrive — leads, deals and organizations all hang off a person, and the seed says
+"UserId or External Id is required for all events" — so it is refused with a 400 and
+never stored. Whether the event *applies* (the person exists, the date parses, a
+mapped field exists) needs Pipedrive and is decided by :mod:`pdsync.events_dest.rules`
+at delivery time; those failures end in a dead letter with the reason.
 """
 
 from __future__ import annotations
@@ -21,14 +25,19 @@ EVENT_TYPES = ("identify", "group", "track", "alias")
 MAX_EVENT_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024
 EXTERNAL_ID_TYPES = ("person_id", "org_id", "prev_person_id", "curr_person_id")
+ANONYMOUS_REASON = (
+    "Anonymous event: Pipedrive needs a person, so send a userId or a person_id external id."
+)
+ALIAS_WITHOUT_TARGET = "Alias needs the new identity: a userId or a curr_person_id external id."
 
 
 class InvalidEventError(EventsError):
     """The sender's payload breaks the event spec; nothing was stored."""
 
     default_hint = (
-        "Send JSON in the Segment HTTP API shape: type identify|group|track|alias, "
-        "userId or anonymousId, and `event` for track, `groupId` for group, `previousId` for alias."
+        "Send JSON in the Segment HTTP API shape: type identify|group|track|alias, a userId "
+        "(or a person_id external id), and `event` for track, `groupId` for group, "
+        "`previousId` for alias."
     )
 
 
@@ -40,10 +49,6 @@ class ExternalIds:
     org_id: int | None = None
     prev_person_id: int | None = None
     curr_person_id: int | None = None
-
-    def names_a_person(self) -> bool:
-        people = (self.person_id, self.prev_person_id, self.curr_person_id)
-        return any(v is not None for v in people)
 
 
 @dataclass(frozen=True)
@@ -132,7 +137,19 @@ def event_from_stored(payload: str) -> Event:
     return parse_event(json.loads(payload))
 
 
+def missing_person(event: Event) -> str | None:
+    """Why the event names no Pipedrive person it could be applied to, or None if it does."""
+    if event.type == "alias":
+        named = event.user_id or event.external.curr_person_id is not None
+        return None if named else ALIAS_WITHOUT_TARGET
+    named = event.user_id or event.external.person_id is not None
+    return None if named else ANONYMOUS_REASON
+
+
 def _check_required(event: Event) -> None:
+    anonymous = missing_person(event)
+    if anonymous is not None:
+        raise InvalidEventError(anonymous)
     if event.type == "track" and not event.name:
         raise InvalidEventError("A track event needs an `event` name.")
     if event.type == "group" and not event.group_id and event.external.org_id is None:

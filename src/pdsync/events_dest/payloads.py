@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pdsync.catalog.fieldvalues import scatter_v1
 from pdsync.errors import EventsError
 from pdsync.events_dest.config import OWNER_FIELDS
 from pdsync.events_dest.fields import USER_FIELD_TYPES, FieldResolver
@@ -58,7 +59,11 @@ class Body:
         return body
 
     def v1(self) -> dict[str, Any]:
-        return {**self.fields, **self.custom}
+        """v1 objects (leads, notes) take custom fields flat on the record."""
+        body = dict(self.fields)
+        for key, value in self.custom.items():
+            body.update(scatter_v1(key, value))
+        return body
 
 
 def person_body(
@@ -122,7 +127,7 @@ def apply_mapping(
         if ref.key in OWNER_FIELDS or ref.field_type in USER_FIELD_TYPES:
             body.dropped.append(name)  # owner fields name Pipedrive users: never from events
             continue
-        converted = ref.convert(value)
+        converted = fields.convert(entity, ref, value)
         if ref.is_custom:
             body.custom[ref.key] = converted
         else:

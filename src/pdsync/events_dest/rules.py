@@ -10,7 +10,9 @@
   deal / activity / note when ``track_objects`` says so).
 * alias → both persons exist: merged, previous into current; only the previous:
   re-keyed to the new userId.
-* anonymous events (no userId, no external person id) are rejected.
+* anonymous events (no userId, no ``person_id`` external id) are refused at ingest
+  (400, see :mod:`pdsync.events_dest.model`); one that reaches delivery anyway (an
+  outbox written by an older pdsync, an event built in Python) is rejected here.
 
 Every rejection is an :class:`EventRejected` whose message is the reason kept
 with the dead letter.
@@ -23,13 +25,9 @@ from typing import Any
 from pdsync.events_dest.config import EventsConfig
 from pdsync.events_dest.directory import Directory, IdentityStore, Keyed
 from pdsync.events_dest.fields import ApiClient, FieldResolver
-from pdsync.events_dest.model import Event
+from pdsync.events_dest.model import Event, missing_person
 from pdsync.events_dest.payloads import Body, EventRejected, org_body, person_body
 from pdsync.events_dest.track_objects import TrackWriter
-
-ANONYMOUS_REASON = (
-    "Anonymous event: Pipedrive needs a person, so send a userId or a person_id external id."
-)
 
 
 class PipedriveDestination:
@@ -54,8 +52,9 @@ class PipedriveDestination:
         self.track_writer = TrackWriter(client, self.fields, config)
 
     def deliver(self, event: Event, *, first_try: bool = True) -> dict[str, Any]:
-        if event.type != "alias" and not (event.user_id or event.external.names_a_person()):
-            raise EventRejected(ANONYMOUS_REASON)
+        anonymous = missing_person(event)
+        if anonymous is not None:
+            raise EventRejected(anonymous)
         handler = getattr(self, f"_{event.type}")
         result: dict[str, Any] = handler(event, first_try)
         return result
@@ -113,10 +112,6 @@ class PipedriveDestination:
 
     def _alias(self, event: Event, first_try: bool) -> dict[str, Any]:
         ext = event.external
-        if not (event.user_id or ext.curr_person_id):
-            raise EventRejected(
-                "Alias needs the new identity: a userId or a curr_person_id external id."
-            )
         previous = ext.prev_person_id or (
             self.persons.find(event.previous_id) if event.previous_id else None
         )
@@ -165,7 +160,7 @@ class PipedriveDestination:
         """The event's person id, and whether it was created now."""
         if event.external.person_id is not None:
             return event.external.person_id, False
-        assert event.user_id is not None  # anonymous events were rejected
+        assert event.user_id is not None  # missing_person() refused the event otherwise
         found = self.persons.find(event.user_id)
         if found is not None:
             return found, False

@@ -24,6 +24,7 @@ from pdsync.events_dest.payloads import (
     lead_body,
     monetary_value,
 )
+from pdsync.fieldmap import list_records
 
 ORIGIN_PREFIX = "pdsync:"
 DEAL_PROPERTIES = LEAD_PROPERTIES | {"title"}
@@ -134,17 +135,10 @@ class TrackWriter:
         return None
 
     def _find_v1(self, path: str, person_id: int, matches: Any) -> Any:
-        start = 0
-        while True:
-            params = {"person_id": person_id, "start": start, "limit": 500}
-            page = self.client.request("GET", path, version="v1", params=params)
-            for item in page.get("data") or []:
-                if matches(item):
-                    return item["id"]
-            more = (page.get("additional_data") or {}).get("pagination") or {}
-            if not more.get("more_items_in_collection"):
-                return None
-            start = int(more.get("next_start") or start + 500)
+        for item in list_records(self.client, path, "v1", {"person_id": person_id}):
+            if matches(item):
+                return item["id"]
+        return None
 
 
 def _today(event: Event) -> str:

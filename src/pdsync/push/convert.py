@@ -1,7 +1,7 @@
 """Turn one input row into field values Pipedrive accepts.
 
-Columns are resolved to fields (``--map`` first, then code, readable name, snake_case
-name or a known alias); each cell is converted by the field's type (see
+Columns are resolved to fields (``--map`` first, then a system code or alias, then the
+catalog's mapping: ``pdsync discover`` column, field name or hash key); each cell is converted by the field's type (see
 :mod:`pdsync.push.values`). Relations written as natural keys (organization name,
 person email, owner email, pipeline and stage names) are resolved through a
 :class:`Lookups` object. The result is a dict of *canonical* values keyed by field
@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from pdsync.catalog.fieldvalues import split_list
 from pdsync.push import values as v
 from pdsync.push.fields import FieldDef, FieldSet
 from pdsync.push.inputs import InputRow
@@ -177,7 +178,7 @@ class RowConverter:
 
     def _relation(self, kind: str, cell: Any, out: ConvertedRow) -> Any:
         if kind == "lead_labels":
-            return [self.lookups.find("lead_label", part) for part in v.split_list(cell)]
+            return [self.lookups.find("lead_label", part) for part in split_list(cell)]
         pipeline = out.values.get("pipeline_id")
         return self.lookups.find(kind, cell, pipeline_id=pipeline if kind == "stage" else None)
 

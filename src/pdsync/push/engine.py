@@ -12,9 +12,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pdsync.catalog.tables import field_catalog
+from pdsync.catalog.fields import FieldMapping
 from pdsync.errors import PushError
-from pdsync.push.api import PushClient, list_records
+from pdsync.fieldmap import load_catalog
+from pdsync.push.api import PushClient
 from pdsync.push.apply import Applier
 from pdsync.push.convert import ConvertOptions, RowConverter
 from pdsync.push.fields import FieldSet
@@ -57,20 +58,18 @@ class PushResult:
         return self.planned.counts.get("error", 0)
 
 
-def load_fields(client: PushClient, spec: ObjectSpec) -> FieldSet:
-    """The object's system fields plus the account's custom fields (v2 ``*Fields``).
+def load_fields(
+    client: PushClient, spec: ObjectSpec, previous: Iterable[FieldMapping] = ()
+) -> FieldSet:
+    """The object's system fields plus the account's fields, through the catalog's mapping.
 
-    Custom fields also answer to the column names ``pdsync discover`` and the replica
-    use (collisions get the same ``_2`` suffixes there and here).
+    Custom fields answer to the column names ``pdsync discover`` and the replica use
+    (collisions get the same ``_2`` suffixes there and here); ``previous`` are the
+    mappings a replica stored, so columns frozen before a rename keep working.
     """
-    defs: list[dict[str, Any]] = []
-    columns: dict[str, tuple[str, ...]] = {}
-    if spec.fields_path:
-        defs = list(list_records(client, spec.fields_path, "v2"))
-        if spec.fields_entity:
-            catalog = field_catalog(spec.fields_entity, defs)
-            columns = {m.key: m.column_names for m in catalog.custom()}
-    return FieldSet.for_object(spec, defs, columns)
+    entity = spec.fields_entity
+    catalog = load_catalog(client, entity, previous) if entity else None
+    return FieldSet.for_object(spec, catalog)
 
 
 def run_push(
@@ -123,7 +122,8 @@ def _planner(
     journal: Journal,
     replica: Replica | None,
 ) -> Planner:
-    fields = load_fields(client, spec)
+    previous = replica.field_mappings(spec.fields_entity) if replica and spec.fields_entity else ()
+    fields = load_fields(client, spec, previous)
     key_name = options.key or (None if mode == "insert" else "id")
     key = resolve_key(spec, fields, key_name, replica) if key_name else None
     lookups = RelationLookups(

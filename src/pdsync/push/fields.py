@@ -1,23 +1,23 @@
-"""Fields of one object by any name a user may write: code, readable name, snake_case column.
+"""The fields of one object as push writes them, resolved through the catalog's mapping.
 
-The account's v2 ``*Fields`` endpoint gives every custom field (``field_code`` = 40-char
-hash, ``field_name``, ``field_type``, ``options``); the object spec adds the system fields
-with their write shapes. :class:`FieldSet` resolves an input column to one
-:class:`FieldDef` the way ``pdsync discover`` names columns: the hash key, the name as
-Pipedrive shows it, or its snake_case form.
+Custom fields (and the account's other fields) come from the catalog's
+:class:`~pdsync.catalog.fields.FieldCatalog`, so a column header may be anything
+``pdsync discover`` or a replica shows — the frozen column (``lead_source_2``), the
+field's name in any case, or its hash key — exactly as sync and events read it. The
+object spec adds the system fields with their write shapes and the aliases people
+type (``email``, ``organization``, ``owner``).
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
+import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
+from pdsync.catalog.fields import FieldCatalog, FieldMapping
+from pdsync.catalog.naming import snake_case
+from pdsync.errors import SchemaError
 from pdsync.push.objects import ObjectSpec
-
-_HASH = re.compile(r"^[0-9a-f]{40}$")
 
 # Field codes that are never written: the API sets them.
 READ_ONLY = frozenset(
@@ -37,137 +37,95 @@ READ_ONLY = frozenset(
 )
 
 
-def snake_case(name: str) -> str:
-    """``"Annual revenue (€)"`` → ``"annual_revenue"``: the readable column name."""
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    text = re.sub(r"[^0-9A-Za-z]+", "_", text).strip("_").lower()
-    return text or "field"
-
-
 @dataclass(frozen=True)
 class FieldDef:
     code: str  # what the API reads and writes (hash key for custom fields)
     name: str  # as Pipedrive shows it
-    field_type: str
+    field_type: str  # Pipedrive's field_type, or push's write shape for system fields
     is_custom: bool = False
-    options: tuple[tuple[int | str, str], ...] = ()  # (id, label)
+    options: Mapping[int, str] = field(default_factory=dict, compare=False)  # id -> label
+    column: str = ""  # the replica / `pdsync discover` column ("" = the code)
     aliases: tuple[str, ...] = field(default=(), compare=False)
 
     @property
-    def column(self) -> str:
-        """The replica column (frozen by the catalog when known)."""
-        if self.is_custom:
-            return self.aliases[0] if self.aliases else snake_case(self.name)
-        return self.code
+    def replica_column(self) -> str:
+        return self.column or self.code
 
-    def option_labels(self) -> list[str]:
-        return [label for _, label in self.options]
+    @classmethod
+    def of(cls, mapping: FieldMapping) -> FieldDef:
+        return cls(
+            mapping.key,
+            mapping.name,
+            mapping.field_type,
+            mapping.is_custom,
+            mapping.options,
+            mapping.column,
+        )
 
 
 class FieldSet:
-    """Every writable field of one object, looked up by code, column, alias or name.
+    """Every writable field of one object, looked up by system code or alias, then the catalog."""
 
-    Codes, replica column names and aliases are exact and unique; readable names (any
-    case, or snake_case) may be shared by two fields, and then only the code or the
-    column tells them apart.
-    """
-
-    def __init__(self, fields: Iterable[FieldDef]) -> None:
-        self.fields: list[FieldDef] = []
-        self._exact: dict[str, FieldDef] = {}
-        self._named: dict[str, list[FieldDef]] = {}  # name exactly as Pipedrive shows it
-        self._loose: dict[str, list[FieldDef]] = {}
-        for item in fields:
-            self._add(item)
+    def __init__(self, fields: Iterable[FieldDef], catalog: FieldCatalog | None = None) -> None:
+        self.fields = list(fields)
+        self.catalog = catalog
+        self._by_code = {f.code: f for f in self.fields}
+        self._system: dict[str, FieldDef] = {}
+        for item in self.fields:
+            if not item.is_custom:
+                for name in (item.code, *item.aliases):
+                    self._system.setdefault(name.lower(), item)
+        self._resolved: dict[str, FieldDef | None] = {}
 
     @classmethod
-    def for_object(
-        cls,
-        spec: ObjectSpec,
-        field_defs: Iterable[Mapping[str, Any]],
-        columns: Mapping[str, tuple[str, ...]] | None = None,
-    ) -> FieldSet:
-        """System fields of the spec, then the account's fields.
+    def for_object(cls, spec: ObjectSpec, catalog: FieldCatalog | None = None) -> FieldSet:
+        """System fields of the spec (named as the account names them), then the catalog's.
 
-        ``columns`` maps a custom field's code to its replica column names (as
-        ``pdsync discover`` shows them), which are accepted as column headers too.
+        The catalog's system fields the spec does not list are writable as they are,
+        except the read-only ones; deleted custom fields are left out.
         """
-        system = [
-            FieldDef(f.code, f.code.replace("_", " "), f.field_type, aliases=f.aliases)
-            for f in spec.system_fields
-        ]
-        # Codes the spec covers, and v1 spellings of them (user_id for owner_id...).
-        known = {f.code for f in system} | {a for f in spec.system_fields for a in f.aliases}
-        account = [parse_field_def(d, columns or {}) for d in field_defs]
-        extra = [f for f in account if f.is_custom or f.code not in known]
-        # Account metadata names system fields and adds their options (e.g. label_ids).
-        by_code = {f.code: f for f in account}
+        account = {m.key: m for m in catalog.mappings() if not m.deleted} if catalog else {}
         system = [
             FieldDef(
                 f.code,
-                by_code[f.code].name if f.code in by_code else f.name,
+                account[f.code].name if f.code in account else f.code.replace("_", " "),
                 f.field_type,
-                False,
-                by_code[f.code].options if f.code in by_code else (),
-                f.aliases,
+                options=account[f.code].options if f.code in account else {},
+                aliases=f.aliases,
             )
-            for f in system
+            for f in spec.system_fields
         ]
-        return cls(system + [f for f in extra if f.code not in READ_ONLY])
+        known = {f.code for f in system} | {a for f in spec.system_fields for a in f.aliases}
+        extra = [
+            FieldDef.of(m)
+            for m in account.values()
+            if (m.is_custom or m.key not in known) and m.key not in READ_ONLY
+        ]
+        return cls(system + extra, catalog)
 
-    def _add(self, item: FieldDef) -> None:
-        self.fields.append(item)
-        for name in (item.code, *item.aliases):
-            self._exact.setdefault(name, item)
-            self._exact.setdefault(name.lower(), item)
-        self._named.setdefault(item.name, []).append(item)
-        for name in {item.name.lower(), snake_case(item.name)}:
-            entries = self._loose.setdefault(name, [])
-            if item not in entries:
-                entries.append(item)
+    def by_code(self, code: str) -> FieldDef | None:
+        return self._by_code.get(code)
 
     def resolve(self, name: str) -> FieldDef | None:
-        """The field a column names, or None. Raises LookupError if two fields share the name."""
+        """The field a column names, or None; LookupError when two fields share the name."""
         key = name.strip()
-        found = self._exact.get(key) or self._exact.get(key.lower())
-        if found is not None:
+        if key not in self._resolved:
+            self._resolved[key] = self._resolve(key)
+        return self._resolved[key]
+
+    def _resolve(self, key: str) -> FieldDef | None:
+        found = self._system.get(key.lower())
+        if found is not None or self.catalog is None:
             return found
-        named = self._named.get(key, [])
-        if len(named) == 1:
-            return named[0]
-        for candidate in (key.lower(), snake_case(key)):
-            entries = self._loose.get(candidate, [])
-            if len(entries) > 1:
-                codes = ", ".join(f.column for f in entries)
-                raise LookupError(
-                    f"column {name!r} matches several fields ({codes}); use one of those names"
-                )
-            if entries:
-                return entries[0]
-        return None
+        try:
+            mapping = self.catalog.resolve(key)
+        except SchemaError as exc:
+            raise LookupError(f"column {key!r}: {exc.message} {exc.hint}") from None
+        if mapping is None or mapping.deleted:
+            return None
+        return self._by_code.get(mapping.key)
 
     def suggest(self, name: str, limit: int = 3) -> list[str]:
-        """Readable names close to ``name``, to put in an 'unknown column' hint."""
-        import difflib
-
-        columns = sorted({f.column for f in self.fields})
+        """Column names close to ``name``, to put in an 'unknown column' hint."""
+        columns = sorted({f.replica_column for f in self.fields})
         return difflib.get_close_matches(snake_case(name), columns, n=limit, cutoff=0.6)
-
-
-def parse_field_def(
-    raw: Mapping[str, Any], columns: Mapping[str, tuple[str, ...]] | None = None
-) -> FieldDef:
-    """A v2 field object (``field_code``...) or a v1 one (``key``...) as a FieldDef."""
-    code = str(raw.get("field_code") or raw.get("key") or "")
-    name = str(raw.get("field_name") or raw.get("name") or code)
-    custom = raw.get("is_custom_field")
-    if custom is None:
-        custom = raw.get("edit_flag", bool(_HASH.match(code)))
-    options = tuple(
-        (opt["id"], str(opt.get("label", "")))
-        for opt in raw.get("options") or ()
-        if isinstance(opt, Mapping) and "id" in opt
-    )
-    aliases = tuple((columns or {}).get(code, ()))
-    field_type = str(raw.get("field_type", "varchar"))
-    return FieldDef(code, name, field_type, bool(custom), options, aliases)

@@ -95,7 +95,7 @@ class Matcher:
         term = _search_term(raw, canonical)
         table = self.spec.replica_table
         if self.replica is not None and table is not None:
-            column = replica_column(target.code, target.column, target.is_custom)
+            column = replica_column(target.code, target.replica_column, target.is_custom)
             if self.replica.has(table, column):
                 return list(dict.fromkeys(self.replica.find_ids(table, column, term)))
         if self.spec.search_path is None:

@@ -3,7 +3,8 @@
 Each object is declared once as a frozen :class:`ObjectSpec` that states only what
 differs from the defaults. System fields are listed here (with pdsync's conversion
 type) so a push works even when the account's ``*Fields`` endpoint omits some of
-them; custom fields come from the account at run time (see :mod:`pdsync.push.fields`).
+them; custom fields come from the account at run time through the catalog's field
+mapping (see :mod:`pdsync.push.fields`).
 
 Conversion types are Pipedrive's ``field_type`` values plus a few for system fields
 whose write shape is special: ``emails``/``phones`` (lists of ``{value, primary}``),
@@ -34,8 +35,7 @@ class ObjectSpec:
     name: str  # the CLI noun: deals, persons, ...
     path: str  # collection path relative to the version root
     version: Literal["v1", "v2"] = "v2"
-    fields_path: str | None = None  # v2 *Fields endpoint with the account's custom fields
-    fields_entity: str | None = None  # the catalog's entity for column names (deal, person...)
+    fields_entity: str | None = None  # the catalog's entity whose fields it has (deal, person…)
     system_fields: tuple[SystemField, ...] = ()
     required: tuple[str, ...] = ()  # every one needed on create
     required_one_of: tuple[str, ...] = ()  # at least one needed on create
@@ -65,7 +65,6 @@ _LABELS = SystemField("label_ids", "set", ("labels", "label"))
 DEALS = ObjectSpec(
     name="deals",
     path="deals",
-    fields_path="dealFields",
     fields_entity="deal",
     system_fields=(
         SystemField("title", "varchar", ("deal_title",)),
@@ -94,7 +93,6 @@ DEALS = ObjectSpec(
 PERSONS = ObjectSpec(
     name="persons",
     path="persons",
-    fields_path="personFields",
     fields_entity="person",
     system_fields=(
         SystemField("name", "varchar", ("full_name",)),
@@ -118,7 +116,6 @@ PERSONS = ObjectSpec(
 ORGANIZATIONS = ObjectSpec(
     name="organizations",
     path="organizations",
-    fields_path="organizationFields",
     fields_entity="organization",
     system_fields=(
         SystemField("name", "varchar", ("organization_name", "org_name")),
@@ -138,7 +135,7 @@ ORGANIZATIONS = ObjectSpec(
 ACTIVITIES = ObjectSpec(
     name="activities",
     path="activities",
-    fields_path="activityFields",
+    fields_entity="activity",
     system_fields=(
         SystemField("subject", "varchar"),
         SystemField("type", "varchar", ("activity_type",)),
@@ -162,7 +159,6 @@ ACTIVITIES = ObjectSpec(
 PRODUCTS = ObjectSpec(
     name="products",
     path="products",
-    fields_path="productFields",
     fields_entity="product",
     system_fields=(
         SystemField("name", "varchar", ("product_name",)),
@@ -186,8 +182,7 @@ LEADS = ObjectSpec(
     name="leads",
     path="leads",
     version="v1",
-    fields_path="dealFields",  # leads inherit the deals' custom fields
-    fields_entity="deal",
+    fields_entity="deal",  # leads inherit the deals' custom fields
     system_fields=(
         SystemField("title", "varchar", ("lead_title",)),
         _OWNER,

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pdsync.catalog.fieldvalues import scatter_v1
 from pdsync.push.fields import FieldSet
 from pdsync.push.objects import ObjectSpec
 
@@ -35,27 +36,15 @@ def api_body(spec: ObjectSpec, fields: FieldSet, values: Mapping[str, Any]) -> d
         elif spec.custom_fields_nested:
             nested[code] = value
         else:
-            body.update(_flat_custom(code, value))
+            body.update(scatter_v1(code, value))
     if nested:
         body["custom_fields"] = nested
     return body
 
 
-def _flat_custom(code: str, value: Any) -> dict[str, Any]:
-    if isinstance(value, dict) and "currency" in value:
-        return {code: value["value"], f"{code}_currency": value["currency"]}
-    if isinstance(value, dict) and "until" in value:
-        return {code: value["value"], f"{code}_until": value["until"]}
-    if isinstance(value, dict) and "value" in value:
-        return {code: value["value"]}
-    if isinstance(value, list):
-        return {code: ",".join(str(item) for item in value)}
-    return {code: value}
-
-
 def current_value(spec: ObjectSpec, fields: FieldSet, record: Mapping[str, Any], code: str) -> Any:
     """The record's value of field ``code`` in the canonical shape the converter produces."""
-    target = next((f for f in fields.fields if f.code == code), None)
+    target = fields.by_code(code)
     custom = target is not None and target.is_custom
     if custom and spec.custom_fields_nested:
         raw = (record.get("custom_fields") or {}).get(code)

@@ -2,7 +2,8 @@
 
 A replica is a SQLite file whose tables are named after streams (``persons``,
 ``organizations``, ``deals``...) with readable column names (``primary_email``, custom
-fields in snake_case). Matching against it costs no API call; the search API allows
+fields in snake_case) and the field mappings it froze (``_pdsync_fields``), which push
+reads so that its column names are the replica's. Matching against it costs no API call; the search API allows
 only 10 requests per 2 s, so a large update runs several times faster with one.
 Rows pdsync marked deleted (``_pdsync_deleted_at``) never match.
 """
@@ -13,6 +14,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from pdsync.catalog.fields import FIELDS_TABLE, FieldMapping
 from pdsync.errors import ConfigError
 
 
@@ -39,6 +41,16 @@ class Replica:
 
     def has(self, table: str, column: str) -> bool:
         return column in self.columns(table)
+
+    def field_mappings(self, entity: str) -> list[FieldMapping]:
+        """The field mappings the sync stored for ``entity`` (its frozen column names)."""
+        if "key" not in self.columns(FIELDS_TABLE.name):
+            return []  # not made by pdsync sync, or older than the fields table
+        cursor = self._db.execute(
+            f'SELECT * FROM "{FIELDS_TABLE.name}" WHERE entity = ?', (entity,)
+        )
+        names = [d[0] for d in cursor.description]
+        return [FieldMapping.from_row(dict(zip(names, row, strict=True))) for row in cursor]
 
     def find_ids(self, table: str, column: str, value: Any) -> list[Any]:
         """Ids of live rows whose ``column`` equals ``value`` (text compared without case)."""

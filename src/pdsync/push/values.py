@@ -3,15 +3,19 @@
 Every function takes what a person writes in a spreadsheet (``"1 200,50 EUR"``,
 ``"31.12.2024"``, ``"yes"``, ``"Gold; Silver"``) and returns the API value, or raises
 :class:`RowError` with a message that says what was wrong and what is allowed.
+Option labels and multi-value cells are read by the catalog's own functions
+(:mod:`pdsync.catalog.fieldvalues`), which sync's ``from_names`` and events use too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
+
+from pdsync.catalog.fieldvalues import option_id, option_ids, split_list
+from pdsync.errors import SchemaError
 
 DateOrder = Literal["dmy", "mdy"]
 
@@ -213,70 +217,45 @@ def to_range(value: Any, until: Any, convert: Any) -> tuple[str, str | None]:
     return convert(text), None
 
 
-def split_list(value: Any) -> list[str]:
-    """Several values in one cell: a JSON list, or text separated by ``;``, ``|`` or ``,``."""
-    if isinstance(value, (list, tuple)):
-        return [str(v).strip() for v in value if str(v).strip()]
-    text = str(value).strip()
-    if text.startswith("["):
-        try:
-            parsed = json.loads(text)
-        except json.JSONDecodeError:
-            parsed = None
-        if isinstance(parsed, list):
-            return [str(v).strip() for v in parsed if str(v).strip()]
-    for separator in (";", "|", ","):
-        if separator in text:
-            return [part.strip() for part in text.split(separator) if part.strip()]
-    return [text] if text else []
+Options = Mapping[int, str] | Sequence[tuple[int, str]]
 
 
-def to_option(value: Any, options: Sequence[tuple[int | str, str]], field_name: str) -> int | str:
-    """An enum label (any case) or option id → the option id."""
-    text = str(value).strip()
-    for option_id, label in options:
-        if label.strip().lower() == text.lower():
-            return option_id
-    for option_id, _ in options:
-        if str(option_id) == text:
-            return option_id
-    allowed = ", ".join(label for _, label in options) or "(the field has no options)"
-    raise RowError(f"unknown option {text!r} for {field_name!r}; allowed: {allowed}")
+def to_option(value: Any, options: Options, field_name: str) -> int:
+    """An enum label (any case) or option id → the option id (the catalog's one matcher)."""
+    try:
+        return option_id(dict(options), value, field_name)
+    except SchemaError as exc:
+        raise RowError(exc.message) from None
 
 
-def to_options(value: Any, options: Sequence[tuple[int | str, str]], field_name: str) -> list[Any]:
+def to_options(value: Any, options: Options, field_name: str) -> list[int]:
     """Set labels → option ids. A label that itself contains a separator is matched whole."""
-    if not isinstance(value, (list, tuple)):
-        whole = str(value).strip()
-        if any(label.strip().lower() == whole.lower() for _, label in options):
-            return [to_option(whole, options, field_name)]
-    ids = [to_option(part, options, field_name) for part in split_list(value)]
-    return list(dict.fromkeys(ids))
+    try:
+        return option_ids(dict(options), value, field_name)
+    except SchemaError as exc:
+        raise RowError(exc.message) from None
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^[+()\d][\d\s()./-]{2,}(\s*(x|ext\.?)\s*\d+)?$", re.IGNORECASE)
+
+
+def _contacts(value: Any, pattern: re.Pattern[str], noun: str) -> list[dict[str, Any]]:
+    """Pipedrive's ``emails``/``phones`` shape; the first entry is the primary one."""
+    entries = split_list(value)
+    for entry in entries:
+        if not pattern.match(entry):
+            raise RowError(f"{entry!r} is not {noun}")
+    return [{"value": e, "primary": i == 0, "label": "work"} for i, e in enumerate(entries)]
 
 
 def to_emails(value: Any) -> list[dict[str, Any]]:
     """``"a@x.com; b@y.com"`` → ``[{value, primary: true, label: "work"}, ...]``."""
-    items = []
-    for index, address in enumerate(split_list(value)):
-        if not _EMAIL.match(address):
-            raise RowError(f"{address!r} is not an email address")
-        items.append({"value": address, "primary": index == 0, "label": "work"})
-    return items
-
-
-_PHONE = re.compile(r"^[+()\d][\d\s()./-]{2,}(\s*(x|ext\.?)\s*\d+)?$", re.IGNORECASE)
+    return _contacts(value, _EMAIL, "an email address")
 
 
 def to_phones(value: Any) -> list[dict[str, Any]]:
-    items = []
-    for index, number in enumerate(split_list(value)):
-        if not _PHONE.match(number):
-            raise RowError(f"{number!r} is not a phone number")
-        items.append({"value": number, "primary": index == 0, "label": "work"})
-    return items
+    return _contacts(value, _PHONE, "a phone number")
 
 
 _VISIBILITY = {
