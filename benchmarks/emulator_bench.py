@@ -40,8 +40,32 @@ def measure(size: str) -> dict[str, float]:
         ("v1_page_cpu_ms", "/v1/deals", {"limit": 500}),
     ):
         figures[name] = _page_cpu_ms(emulator, path, params)
+    figures.update(_search_figures(client, emulator.config.deals))
     figures["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return figures
+
+
+SEARCH_MAX_DEALS = 100_000  # a large account's first search indexes 1,000,000 persons (~40 s)
+
+
+def _search_figures(client: Any, deals: int) -> dict[str, float]:
+    """Wall time of the first person search (builds the index) and of the next ones."""
+    if deals > SEARCH_MAX_DEALS or deals == 0:
+        return {}
+    email = client.get("/api/v2/persons", params={"limit": 1}).json()["data"][0]["emails"][0]
+    params = {"term": email["value"], "fields": "email", "exact_match": "true"}
+    started = time.perf_counter()
+    client.get("/api/v2/persons/search", params=params).raise_for_status()
+    first = time.perf_counter() - started
+    started = time.perf_counter()
+    for _ in range(5):
+        client.get("/api/v2/persons/search", params=params).raise_for_status()
+    exact = (time.perf_counter() - started) / 5
+    started = time.perf_counter()
+    client.get("/api/v2/persons/search", params={"term": "ann", "limit": 100}).raise_for_status()
+    partial = time.perf_counter() - started
+    return {"search_first_s": first, "search_exact_ms": exact * 1000,
+            "search_partial_ms": partial * 1000}  # fmt: skip
 
 
 def _page_cpu_ms(emulator: Any, path: str, params: dict[str, object]) -> float:
@@ -73,9 +97,9 @@ def main() -> None:
         return
     sizes = sys.argv[1:] or ["tiny", "small", "medium", "large"]
     print(
-        "| size | start-up s | first list s | first sorted list s | v2 page CPU ms | v2 sorted page CPU ms | v1 page CPU ms | RSS MB |"
+        "| size | start-up s | first list s | first sorted list s | v2 page CPU ms | v2 sorted page CPU ms | v1 page CPU ms | first search s | exact search ms | partial search ms | RSS MB |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for size in sizes:
         out = subprocess.run(
             [sys.executable, __file__, "--one", size], capture_output=True, text=True, check=True
@@ -83,8 +107,14 @@ def main() -> None:
         f = json.loads(out.stdout)
         print(
             f"| {size} | {f['startup_s']:.3f} | {f['first_page_s']:.2f} | {f['first_sorted_page_s']:.2f} | "
-            f"{f['v2_page_cpu_ms']:.1f} | {f['v2_sorted_page_cpu_ms']:.1f} | {f['v1_page_cpu_ms']:.1f} | {f['rss_mb']:.0f} |"
+            f"{f['v2_page_cpu_ms']:.1f} | {f['v2_sorted_page_cpu_ms']:.1f} | {f['v1_page_cpu_ms']:.1f} | "
+            f"{_opt(f, 'search_first_s', '.2f')} | {_opt(f, 'search_exact_ms', '.1f')} | "
+            f"{_opt(f, 'search_partial_ms', '.0f')} | {f['rss_mb']:.0f} |"
         )
+
+
+def _opt(figures: dict[str, float], key: str, spec: str) -> str:
+    return format(figures[key], spec) if key in figures else "n/a"
 
 
 if __name__ == "__main__":

@@ -11,6 +11,9 @@ with what the live API sends (and what the fact sheet tells the emulator to send
   types as plain integer/string); the envelope keys themselves stay strict;
 - v1 field metadata: ``field_type`` of system fields (``int``, ``stage``, ``status`` …)
   is outside the enum the v1 spec lists (it lists only the creatable types).
+- errata (``ERRATA``): single properties the spec types differently from the same data
+  everywhere else, e.g. ``code`` of a product search item is typed integer while a
+  product's ``code`` is a string in the product schema (and in the live API).
 
 Everything else — types of non-null values, required keys, other enums — is checked. Parsed specs are cached as JSON in the temp dir (parsing the
 2.7 MB YAML costs ~0.5 s; the JSON cache loads in ~50 ms).
@@ -117,7 +120,28 @@ def response_validator(name: str, method: str, path: str, status: int) -> Draft7
     schema = response.get("content", {}).get("application/json", {}).get("schema")
     if schema is None:
         return None
-    return Draft7Validator(to_json_schema(schema, load(name)))
+    converted = to_json_schema(schema, load(name))
+    for prop, replacement in ERRATA.get((name, method.lower(), path), {}).items():
+        _replace_property(converted, prop, replacement)
+    return Draft7Validator(converted)
+
+
+# (spec, method, path) -> {property name: schema that replaces the spec's}.
+ERRATA: dict[tuple[str, str, str], dict[str, Any]] = {
+    (V2, "get", "/products/search"): {"code": {"type": ["string", "null"]}},
+    (V2, "get", "/itemSearch"): {"code": {"type": ["string", "null"]}},
+}
+
+
+def _replace_property(node: Any, prop: str, replacement: dict[str, Any]) -> None:
+    if isinstance(node, list):
+        for child in node:
+            _replace_property(child, prop, replacement)
+    elif isinstance(node, dict):
+        if isinstance(node.get("properties"), dict) and prop in node["properties"]:
+            node["properties"][prop] = replacement
+        for child in node.values():
+            _replace_property(child, prop, replacement)
 
 
 @cache

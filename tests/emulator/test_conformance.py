@@ -218,7 +218,78 @@ def _v1_cases() -> list[Case]:
     return cases
 
 
-CASES = _entity_cases() + _field_cases() + _link_cases() + _v1_cases()
+def _search_cases() -> list[Case]:
+    cases: list[Case] = []
+    terms = {"persons": "a", "organizations": "ab", "deals": "pro", "leads": "lead",
+             "products": "pro"}  # fmt: skip
+    for path, term in terms.items():
+        template = f"/api/v2/{path}/search"
+        exact = "&exact_match=true" if len(term) == 1 else ""
+        cases += [
+            ("GET", template, f"{template}?term={term}{exact}&limit=3", None, 200, None),
+            ("GET", template, f"{template}?term=x", None, 400, None),
+        ]
+    cases += [
+        ("GET", "/api/v2/deals/search", "/api/v2/deals/search?term=pro&status=won&fields=title,notes&include_fields=deal.cc_email", None, 200, None),
+        ("GET", "/api/v2/itemSearch", "/api/v2/itemSearch?term=acme&limit=5&search_for_related_items=true", None, 200, None),
+        ("GET", "/api/v2/itemSearch", "/api/v2/itemSearch?term=acme&limit=101", None, 400, None),
+        ("GET", "/api/v2/itemSearch/field", "/api/v2/itemSearch/field?term=ac&entity_type=organization&field=name&match=beginning", None, 200, None),
+        ("GET", "/api/v2/itemSearch/field", "/api/v2/itemSearch/field?term=ac&entity_type=organization&field=nope", None, 400, None),
+    ]  # fmt: skip
+    return cases
+
+
+UPLOAD = {"multipart": {"deal_id": "3"}, "file": ["notes.txt", "hello"]}
+
+
+def _file_cases() -> list[Case]:
+    return [
+        ("GET", "/api/v1/files", "/api/v1/files?start=0&limit=3", None, 200, None),
+        ("GET", "/api/v1/files", "/api/v1/files?limit=101", None, 400, None),
+        ("POST", "/api/v1/files", "/api/v1/files", UPLOAD, 200, "file"),
+        ("POST", "/api/v1/files", "/api/v1/files", {"deal_id": 3}, 400, None),
+        ("GET", "/api/v1/files/{id}", "/api/v1/files/{file}", None, 200, None),
+        ("GET", "/api/v1/files/{id}", f"/api/v1/files/{NOT_FOUND_ID}", None, 404, None),
+        ("PUT", "/api/v1/files/{id}", "/api/v1/files/{file}", {"name": "renamed.txt"}, 200, None),
+        ("GET", "/api/v1/files/{id}/download", "/api/v1/files/{file}/download", None, 200, None),
+        ("DELETE", "/api/v1/files/{id}", "/api/v1/files/{file}", None, 200, None),
+        ("GET", "/api/v1/deals/{id}/files", "/api/v1/deals/3/files", None, 200, None),
+        ("GET", "/api/v1/persons/{id}/files", "/api/v1/persons/1/files", None, 200, None),
+        ("GET", "/api/v1/organizations/{id}/files", "/api/v1/organizations/2/files", None, 200, None),
+        ("GET", "/api/v1/products/{id}/files", "/api/v1/products/1/files", None, 200, None),
+    ]  # fmt: skip
+
+
+def _more_v1_cases() -> list[Case]:
+    base = "/api/v1/organizationRelationships"
+    inc = "products_count,participants_count,followers_count,activities_count,notes_count,files_count,source_lead_id"
+    return [
+        ("GET", "/api/v1/noteFields", "/api/v1/noteFields", None, 200, None),
+        ("GET", base, f"{base}?org_id=1", None, 200, None),
+        ("GET", base, f"{base}?org_id=10", None, 200, None),
+        ("GET", base, base, None, 400, None),
+        ("POST", base, base, {"type": "related", "rel_owner_org_id": 2, "rel_linked_org_id": 3}, 200, "relationship"),
+        ("POST", base, base, {"type": "sibling", "rel_owner_org_id": 2, "rel_linked_org_id": 3}, 400, None),
+        ("GET", base + "/{id}", base + "/{relationship}", None, 200, None),
+        ("GET", base + "/{id}", f"{base}/{NOT_FOUND_ID}", None, 404, None),
+        ("PUT", base + "/{id}", base + "/{relationship}", {"type": "parent"}, 200, None),
+        ("DELETE", base + "/{id}", base + "/{relationship}", None, 200, None),
+        ("GET", "/api/v2/deals", f"/api/v2/deals?limit=3&include_fields={inc}", None, 200, None),
+        ("GET", "/api/v2/deals", "/api/v2/deals?include_fields=nope", None, 400, None),
+        ("GET", "/api/v2/persons/{id}", "/api/v2/persons/2?include_fields=activities_count,notes_count,files_count,followers_count,open_deals_count", None, 200, None),
+        ("GET", "/api/v2/organizations", "/api/v2/organizations?limit=3&include_fields=people_count,activities_count,files_count,won_deals_count", None, 200, None),
+    ]  # fmt: skip
+
+
+CASES = (
+    _entity_cases()
+    + _more_v1_cases()
+    + _field_cases()
+    + _link_cases()
+    + _v1_cases()
+    + _search_cases()
+    + _file_cases()
+)
 
 
 def spec_for(template: str) -> list[tuple[str, str]]:
@@ -273,13 +344,24 @@ def test_every_operation_conforms(emulator: Emulator) -> None:
     ) as client:
         for method, template, url, body, expected, save_as in CASES:
             concrete = url.format(**saved)
-            content = json.dumps(_fill(body, saved)) if body is not None else None
-            response = client.request(method, concrete, content=content,
-                                      headers={"content-type": "application/json"} if content else {})  # fmt: skip
+            response = _call(client, method, concrete, _fill(body, saved))
             assert response.status_code == expected, f"{method} {concrete}: {response.text[:300]}"
+            if response.headers["content-type"] == "application/octet-stream":
+                assert response.content, f"{method} {concrete}: empty download"
+                continue
             payload = response.json()
             validate(method, template, response.status_code, payload)
             _remember(saved, save_as, payload)
+
+
+def _call(client: httpx.Client, method: str, url: str, body: Any) -> httpx.Response:
+    if isinstance(body, dict) and "multipart" in body:
+        name, text = body["file"]
+        files = {"file": (name, text.encode())}
+        return client.request(method, url, data=body["multipart"], files=files)
+    content = json.dumps(body) if body is not None else None
+    headers = {"content-type": "application/json"} if content else {}
+    return client.request(method, url, content=content, headers=headers)
 
 
 def _fill(body: Any, saved: dict[str, Any]) -> Any:

@@ -23,7 +23,7 @@ START_TIME = REFERENCE_TIME - HISTORY_SECONDS
 
 DEAL_STATUSES = ("open", "won", "lost")
 # Entities whose records are derived from (seed, id) rather than stored.
-DERIVED = ("deal", "person", "organization", "activity", "product", "note", "lead")
+DERIVED = ("deal", "person", "organization", "activity", "product", "note", "lead", "file")
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,40 @@ from pdsync.emulator.values import (
 
 Record = dict[str, Any]
 LEAD_PREFIX = "5eadc0de"
+FILE_NAMES = (("proposal", "pdf"), ("contract", "pdf"), ("price-list", "xlsx"),
+              ("meeting-notes", "txt"), ("logo", "png"), ("requirements", "docx"))  # fmt: skip
+
+
+def person_of(counts: Counts, entity: str, i: int) -> int | None:
+    """The person of a generated activity or note: a hash of its index, so counters
+    (``activities_count`` of a person) come from arithmetic, without generating records."""
+    if not counts.person:
+        return None
+    salt = 40503 if entity == "note" else 65537
+    return 1 + (i * 2654435761 + salt) % counts.person
+
+
+def file_parent(counts: Counts, i: int) -> tuple[str, int | None]:
+    """The item a generated file is attached to: deals, persons and organizations in turn."""
+    kind = ("deal", "person", "organization")[i % 3]
+    n = counts.of(kind)
+    return kind, (1 + (i * 7919) % n if n else None)
+
+
+def firmographics(rng: random.Random, name: str) -> Record:
+    """Website, LinkedIn page, industry and size of an organization (own random stream, so
+    adding them changed no other generated value)."""
+    if rng.random() < 0.25:
+        return dict.fromkeys(("website", "linkedin", "industry", "annual_revenue", "employee_count"))  # fmt: skip
+    slug = "".join(ch for ch in name.lower() if ch.isascii() and ch.isalnum()) or "company"
+    employees = int(10 ** rng.uniform(0.5, 4.5))
+    return {
+        "website": f"https://www.{slug}.example",
+        "linkedin": f"https://www.linkedin.com/company/{slug}",
+        "industry": rng.randint(1, 30),
+        "annual_revenue": employees * rng.randint(50, 250) * 1000,
+        "employee_count": employees,
+    }
 
 
 def lead_uuid(seed: int, index: int) -> str:
@@ -161,12 +195,14 @@ class Generator:
         return rec
 
     def _organization(self, rng: random.Random, cols: Any, i: int, rec: Record) -> Record:
+        name = company_name(rng)
         rec.update(
-            name=company_name(rng),
+            name=name,
             address=address(rng),
             is_deleted=cols.is_deleted(i),
             visible_to=3,
             label_ids=[],
+            **firmographics(record_rng(self.seed, "organization-profile", i), name),
         )
         return rec
 
@@ -197,7 +233,7 @@ class Generator:
         due = rec["add_time"] + rng.randint(0, 30) * 86400
         done = due < REFERENCE_TIME and rng.random() < 0.8
         deal_id = (i + 1) // 2 if (i + 1) // 2 <= self.counts.deal else None
-        person_id = rng.randint(1, self.counts.person) if self.counts.person else None
+        person_id = person_of(self.counts, "activity", i)
         rec.update(
             subject=f"{kind.capitalize()}: {rng.choice(TOPICS)}",
             type=kind,
@@ -228,7 +264,7 @@ class Generator:
         rec.update(
             content=f"<p>Spoke with the customer about <b>{rng.choice(TOPICS)}</b>.</p><ul><li>Next step: proposal</li></ul>",
             deal_id=deal_id,
-            person_id=rng.randint(1, self.counts.person) if self.counts.person else None,
+            person_id=person_of(self.counts, "note", i),
             org_id=cols.ints["org_id"][i] or None,
             lead_id=None,
             project_id=None,
@@ -239,6 +275,24 @@ class Generator:
             pinned_to_lead_flag=False,
             last_update_user_id=rec["user_id"],
         )
+        return rec
+
+    def _file(self, rng: random.Random, cols: Any, i: int, rec: Record) -> Record:
+        """File metadata, attached in turn to a deal, a person and an organization."""
+        rec["user_id"] = rec.pop("owner_id")
+        kind, parent = file_parent(self.counts, i)
+        name, ext = rng.choice(FILE_NAMES)
+        file_name = f"{name}-{i}.{ext}"
+        rec.update(
+            deal_id=parent if kind == "deal" else None,
+            person_id=parent if kind == "person" else None,
+            org_id=parent if kind == "organization" else None,
+            product_id=None, activity_id=None, lead_id=None, project_id=None,
+            file_name=file_name, name=file_name, file_type=ext, description=None,
+            file_size=rng.randint(200, 20_000), active_flag=True, inline_flag=False,
+            remote_location="s3", remote_id=f"{self.seed:x}{i:08x}.{ext}", cid=None,
+            s3_bucket=None, mail_message_id=None, mail_template_id=None,
+        )  # fmt: skip
         return rec
 
     def _lead(self, rng: random.Random, cols: Any, i: int, rec: Record) -> Record:
@@ -266,6 +320,7 @@ class Generator:
             next_activity_id=None,
             visible_to="3",
             cc_email=f"acme+lead{i}@pipedrivemail.com",
+            source_deal_id=None,
             custom_fields=self.custom_fields("deal", rng, rec["add_time"]),
         )
         return rec

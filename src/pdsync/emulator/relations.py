@@ -95,7 +95,7 @@ class Relations:
                     "discount": 0, "discount_type": "percentage", "is_enabled": True,
                     "comments": "", "billing_frequency": "one-time", "billing_frequency_cycles": None,
                     "billing_start_date": None, "add_time": deal["add_time"],
-                    "update_time": deal["add_time"],
+                    "update_time": deal["add_time"], "order_nr": j + 1,
                 }
             )  # fmt: skip
         return rows

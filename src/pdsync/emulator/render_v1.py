@@ -232,6 +232,24 @@ class V1Renderer:
         out.pop("is_deleted", None)
         return out
 
+    def _note(self, rec: Record) -> Record:
+        """v1 notes nest the title/name of what they hang on, and their author."""
+        out = _times(rec)
+        deal = self.lookup("deal", rec.get("deal_id"))
+        org = self.lookup("organization", rec.get("org_id"))
+        person = self.lookup("person", rec.get("person_id"))
+        user = self.lookup("user", rec.get("user_id"))
+        out.update(
+            deal={"title": deal["title"]} if deal else None,
+            organization={"name": org["name"]} if org else None,
+            person={"name": person["name"]} if person else None,
+            user={"email": user["email"], "name": user["name"], "icon_url": user.get("icon_url"),
+                  "is_you": user["id"] == self.user_id} if user else None,
+            project=None, task=None, task_id=None,
+            pinned_to_project_flag=False, pinned_to_task_flag=False,
+        )  # fmt: skip
+        return out
+
     def _user(self, rec: Record) -> Record:
         out = _times(rec)
         out["is_you"] = rec["id"] == self.user_id

@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from socketserver import ThreadingMixIn
 from types import TracebackType
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from typing import Any
+from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer, make_server
 
 from pdsync.emulator.app import Emulator
 from pdsync.emulator.config import EmulatorConfig
+from pdsync.emulator.faults import ConnectionAbort
+
+# A dropped connection is an expected outcome (a ``reset`` fault, or a client that gave
+# up), not a server error: nothing is printed for these.
+_DROPPED = (ConnectionAbort, OSError)
+
+
+class _QuietServerHandler(ServerHandler):
+    def log_exception(self, exc_info: Any) -> None:
+        if not isinstance(exc_info[1], _DROPPED):
+            super().log_exception(exc_info)
+
+    def handle_error(self) -> None:
+        if isinstance(sys.exc_info()[1], _DROPPED):
+            return  # the socket is gone: there is no one to send a 500 to
+        super().handle_error()
 
 
 class _Handler(WSGIRequestHandler):
@@ -17,10 +35,38 @@ class _Handler(WSGIRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # quiet: tokens may be in URLs
         return
 
+    def get_environ(self) -> dict[str, Any]:
+        environ: dict[str, Any] = super().get_environ()
+        environ["emulator.socket"] = self.connection  # faults drop it without wsgiref internals
+        return environ
+
+    def handle(self) -> None:
+        """wsgiref's ``handle`` with the quiet server handler."""
+        self.raw_requestline = self.rfile.readline(65537)
+        if len(self.raw_requestline) > 65536:
+            self.requestline = self.request_version = self.command = ""
+            self.send_error(414)
+            return
+        if not self.parse_request():
+            return
+        handler = _QuietServerHandler(
+            self.rfile,
+            self.wfile,  # type: ignore[arg-type]  # typeshed: BufferedIOBase vs IO[bytes]
+            self.get_stderr(),
+            self.get_environ(),
+            multithread=False,
+        )
+        handler.request_handler = self  # type: ignore[attr-defined]  # wsgiref's back-pointer
+        handler.run(self.server.get_app())  # type: ignore[attr-defined]
+
 
 class _ThreadingServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
     allow_reuse_address = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], _DROPPED):
+            super().handle_error(request, client_address)
 
 
 class EmulatorServer:

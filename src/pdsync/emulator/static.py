@@ -43,8 +43,24 @@ def build_static(seed: int, counts: Counts) -> dict[str, dict[Any, Record]]:
     tables["permission_set"] = _permission_sets(seed)
     admin_set = next(iter(tables["permission_set"]))
     tables["role"] = {
-        1: {"id": 1, "parent_role_id": None, "name": "Management", "active_flag": True},
-        2: {"id": 2, "parent_role_id": 1, "name": "Sales team", "active_flag": True},
+        1: {
+            "id": 1,
+            "parent_role_id": None,
+            "name": "Management",
+            "active_flag": True,
+            "assignment_count": "1",
+            "sub_role_count": "1",
+            "level": 1,
+        },
+        2: {
+            "id": 2,
+            "parent_role_id": 1,
+            "name": "Sales team",
+            "active_flag": True,
+            "assignment_count": str(max(counts.user - 1, 0)),
+            "sub_role_count": "0",
+            "level": 2,
+        },
     }
     tables["user"] = {i: _user(rng, i, admin_set) for i in range(1, counts.user + 1)}
     tables["pipeline"], tables["stage"] = _pipelines(rng)
@@ -77,7 +93,8 @@ def build_static(seed: int, counts: Counts) -> dict[str, dict[Any, Record]]:
         i: {
             "id": i, "name": f"My {kind} this year", "type": kind, "active_flag": True,
             "user_id": 1, "visible_to": "3", "add_time": START_TIME, "update_time": START_TIME,
-            "temporary_flag": None, "custom_view_id": None,
+            "temporary_flag": None, "custom_view_id": None, "filter_code": None,
+            "is_editable": True, "last_used_time": None,
         }
         for i, kind in enumerate(FILTER_TYPES, start=1)
     }  # fmt: skip
@@ -92,9 +109,11 @@ def _user(rng: random.Random, i: int, permission_set: str) -> Record:
         "id": i, "name": f"{first} {last}", "email": email_for(first, last, "acme.example"),
         "lang": 1, "locale": "en_US", "timezone_name": "Europe/Tallinn", "timezone_offset": "+02:00",
         "default_currency": "EUR", "icon_url": None, "active_flag": True, "is_deleted": False,
-        "is_admin": 1 if i == 1 else 0, "role_id": 1 if i == 1 else 2, "created": created,
+        "activated": True, "role_id": 1 if i == 1 else 2, "created": created,
         "modified": created, "last_login": created + 86400, "has_created_company": i == 1,
-        "access": [{"app": "sales", "admin": i == 1, "permission_set_id": permission_set}],
+        # Admin rights live in access entries (the spec has no ``is_admin``): "global" app.
+        "access": [{"app": "global", "admin": i == 1, "permission_set_id": permission_set},
+                   {"app": "sales", "admin": i == 1, "permission_set_id": permission_set}],
         "phone": None,
     }  # fmt: skip
 

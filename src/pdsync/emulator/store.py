@@ -65,6 +65,7 @@ class Store:
             self.tables[name] = Table(name, 0, dict(static[name]))
         self.relations = Relations(self)
         self.lead_ids: dict[str, int] = {}
+        self.file_contents: dict[int, bytes] = {}  # uploaded files (small, in memory)
         self.listeners: list[ChangeListener] = []
         self.event_renderer: EventRenderer | None = None
         self._last_write = REFERENCE_TIME
@@ -75,6 +76,11 @@ class Store:
         """Write time: the wall clock, but always after the generated history and the last write."""
         with self.lock:
             self._last_write = max(self.clock(), self._last_write + 0.001)
+            return self._last_write
+
+    def latest_change(self) -> float:
+        """The account's present: the end of the generated history, or the last write."""
+        with self.lock:
             return self._last_write
 
     def table(self, entity: str) -> Table:

@@ -11,9 +11,21 @@ if TYPE_CHECKING:
 
 
 def register_all(router: Router, store: Store) -> None:
-    from pdsync.emulator.resources import fields_api, legacy_v1, links, v1_account, v1_crm, v2
+    from pdsync.emulator.resources import (
+        fields_api,
+        files_api,
+        legacy_v1,
+        links,
+        org_relationships,
+        search_api,
+        v1_account,
+        v1_crm,
+        v2,
+    )
 
-    for module in (v2, fields_api, links, v1_crm, v1_account, legacy_v1):
+    modules = (v2, fields_api, links, v1_crm, v1_account, legacy_v1, search_api, files_api,
+               org_relationships)  # fmt: skip
+    for module in modules:
         module.register(router, store)
     from pdsync.emulator import mutate
 

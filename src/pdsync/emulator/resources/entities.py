@@ -50,10 +50,13 @@ PERSON = EntitySpec(
 )  # fmt: skip
 ORGANIZATION = EntitySpec(
     "organization", "organizations", "Organization",
-    {**_COMMON, "name": "str", "address": "obj", "add_time": "str"},
+    {**_COMMON, "name": "str", "address": "obj", "add_time": "str", "website": "str",
+     "linkedin": "str", "industry": "int", "annual_revenue": "int", "employee_count": "int"},
     required=("name",),
     filters=("owner_id",),
-    defaults={"visible_to": 3, "label_ids": [], "is_deleted": False, "address": None},
+    defaults={"visible_to": 3, "label_ids": [], "is_deleted": False, "address": None,
+              "website": None, "linkedin": None, "industry": None, "annual_revenue": None,
+              "employee_count": None},
 )  # fmt: skip
 ACTIVITY = EntitySpec(
     "activity", "activities", "Activity",

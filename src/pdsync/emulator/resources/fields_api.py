@@ -26,9 +26,21 @@ if TYPE_CHECKING:
 V2_PATHS = {"dealFields": "deal", "personFields": "person", "organizationFields": "organization",
             "productFields": "product"}  # fmt: skip
 V1_READ_ONLY = {"activityFields": "activity", "leadFields": "deal"}
+# Notes have no custom fields: /noteFields lists the system fields (v1 shape, flat paging).
+NOTE_FIELDS = (
+    ("id", "ID", "int"), ("content", "Content", "text"), ("add_time", "Add time", "date"),
+    ("update_time", "Update time", "date"), ("user_id", "User", "user"),
+    ("deal_id", "Deal", "deal"), ("lead_id", "Lead", "lead"), ("person_id", "Person", "people"),
+    ("org_id", "Organization", "org"), ("project_id", "Project", "project"),
+    ("pinned_to_deal_flag", "Pinned to deal", "boolean"),
+    ("pinned_to_person_flag", "Pinned to person", "boolean"),
+    ("pinned_to_organization_flag", "Pinned to organization", "boolean"),
+    ("pinned_to_lead_flag", "Pinned to lead", "boolean"),
+)  # fmt: skip
 
 
 def register(router: Router, store: Store) -> None:
+    router.add("GET", "/api/v1/noteFields", _note_fields)
     for path, entity in {**V2_PATHS, "activityFields": "activity"}.items():
         base = f"/api/v2/{path}"
         router.add("GET", base, _list_v2(store, entity))
@@ -206,6 +218,17 @@ def _list_v1(store: Store, entity: str) -> Any:
         return ok(page, {"pagination": pagination})
 
     return handle
+
+
+def _note_fields(req: Request) -> Response:
+    rows = [
+        {"id": n, "key": key, "name": name, "field_type": kind, "active_flag": True,
+         "edit_flag": False, "bulk_edit_allowed": key == "user_id",
+         "mandatory_flag": key == "content"}
+        for n, (key, name, kind) in enumerate(NOTE_FIELDS, start=1)
+    ]  # fmt: skip
+    count_records(req, len(rows))
+    return ok(rows, {"start": 0, "limit": len(rows), "more_items_in_collection": False})
 
 
 def _get_v1(store: Store, entity: str) -> Any:

@@ -88,7 +88,9 @@ def _recents(store: Store) -> Any:
             raise ApiProblem(
                 400, "Parameter 'since_timestamp' must be YYYY-MM-DD HH:MM:SS"
             ) from None
-        since = max(since, store.clock() - RECENTS_WINDOW)
+        # About a month back from the account's present: its latest change (the end of
+        # the generated history, or the last write), so a generated account has recents.
+        since = max(since, store.latest_change() - RECENTS_WINDOW)
         items = (req.arg("items") or ",".join(RECENT_ITEMS)).split(",")
         unknown = [i for i in items if i not in RECENT_ITEMS]
         if unknown:

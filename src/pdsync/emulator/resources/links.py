@@ -172,6 +172,8 @@ def _add_deal_product(store: Store) -> Any:
                "discount_type": "percentage", "is_enabled": True, "comments": "",
                "billing_frequency": "one-time", "billing_frequency_cycles": None,
                "billing_start_date": None, "add_time": now, "update_time": now, **data}  # fmt: skip
+        rows = store.relations.children("deal_product", "deal", deal["id"])
+        row["order_nr"] = max((r.get("order_nr") or 0 for r in rows), default=0) + 1
         row["sum"] = round(row["item_price"] * row["quantity"], 2)
         with store.lock:
             store.relations.writable("deal_product", "deal", deal["id"]).append(row)
@@ -209,8 +211,19 @@ def _participant_v1(store: Store, req: Request, row: Record, deal: Record) -> Re
     return {"id": row["id"], "person_id": renderer.person_ref(row["person_id"]),
             "add_time": row["add_time"], "active_flag": row["active_flag"],
             "added_by_user_id": renderer.user_ref(row["added_by_user_id"]),
+            "person": _participant_person(renderer, row["person_id"]),
             "related_item_type": "deal", "related_item_id": deal["id"],
             "related_item_data": {"deal_id": deal["id"], "title": deal["title"]}}  # fmt: skip
+
+
+def _participant_person(renderer: V1Renderer, person_id: int | None) -> Record | None:
+    """The participant's person, as the v1 person object plus ``first_char``."""
+    person = renderer.lookup("person", person_id)
+    if person is None:
+        return None
+    out = renderer.render("person", person)
+    out["first_char"] = (person.get("name") or " ")[0].lower()
+    return out
 
 
 def _participants(store: Store) -> Any:

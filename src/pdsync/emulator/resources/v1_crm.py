@@ -138,7 +138,7 @@ def _create_lead(store: Store) -> Any:
             "label_ids": [], "person_id": None, "organization_id": None, "source_name": "API",
             "origin": "API", "origin_id": None, "channel": None, "channel_id": None,
             "is_archived": False, "was_seen": False, "value": None, "expected_close_date": None,
-            "next_activity_id": None, "visible_to": "3", "cc_email": None, "custom_fields": {},
+            "next_activity_id": None, "visible_to": "3", "cc_email": None, "source_deal_id": None, "custom_fields": {},
         }  # fmt: skip
         record.update(data)
         created = store.create("lead", record, uid)

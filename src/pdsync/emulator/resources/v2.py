@@ -3,10 +3,12 @@ activities, products, pipelines and stages, plus ``/deals/archived``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from pdsync.emulator import render_v2
+from pdsync.emulator.counters import INCLUDE_FIELDS, Counters, supported
 from pdsync.emulator.http import Request, Response, Router
 from pdsync.emulator.query import ListSpec, sort_key
 from pdsync.emulator.resources.common import (
@@ -36,15 +38,16 @@ DEAL_STATUSES = ("open", "won", "lost", "deleted")
 
 
 def register(router: Router, store: Store) -> None:
+    counters = Counters(store)
     for spec in V2_ENTITIES:
         base = f"/api/v2/{spec.path}"
-        router.add("GET", base, _list(store, spec, archived=False))
+        router.add("GET", base, _list(store, spec, archived=False, counters=counters))
         router.add("POST", base, _create(store, spec))
-        router.add("GET", base + "/{id}", _get(store, spec))
+        router.add("GET", base + "/{id}", _get(store, spec, counters))
         router.add("PATCH", base + "/{id}", _update(store, spec))
         router.add("DELETE", base + "/{id}", _delete(store, spec))
     deal = V2_ENTITIES[0]
-    router.add("GET", "/api/v2/deals/archived", _list(store, deal, archived=True))
+    router.add("GET", "/api/v2/deals/archived", _list(store, deal, True, counters))
 
 
 def render(store: Store, spec_entity: str, rec: Record, req: Request | None = None) -> Record:
@@ -117,9 +120,35 @@ def _status_filter(req: Request, ls: ListSpec, archived: bool) -> None:
         ls.equals["status"] = frozenset(live)
 
 
-def _list(store: Store, spec: EntitySpec, archived: bool) -> Any:
+def include_fields(
+    counters: Counters, spec: EntitySpec, req: Request
+) -> Callable[[Record], Record]:
+    """Adds the ``include_fields`` asked for: counters computed, the rest (mail, …) null."""
+    raw = req.arg("include_fields")
+    if not raw:
+        return lambda rec: rec
+    allowed = INCLUDE_FIELDS.get(spec.entity, frozenset())
+    names = frozenset(n.strip() for n in raw.split(",") if n.strip())
+    if names - allowed:
+        choices = ", ".join(sorted(allowed)) or "none"
+        raise ApiProblem(400, f"Parameter 'include_fields' must be a list of: {choices}")
+    counted = names & supported(spec.entity)
+    add_counts = counters.for_page(spec.entity, counted)
+    others = names - counted
+
+    def add(rec: Record) -> Record:
+        out = add_counts(rec) if counted else dict(rec)
+        for name in others:
+            out[name] = rec.get(name)
+        return out
+
+    return add
+
+
+def _list(store: Store, spec: EntitySpec, archived: bool, counters: Counters) -> Any:
     def handle(req: Request) -> Response:
         limit = limit_arg(req)
+        include = include_fields(counters, spec, req)
         ls = _apply_filter_id(store, req, list_spec(req, spec))
         if spec.entity == "deal":
             _status_filter(req, ls, archived)
@@ -127,7 +156,7 @@ def _list(store: Store, spec: EntitySpec, archived: bool) -> Any:
             ls.equals["is_deleted"] = frozenset({False})
         rows, cursor = page(store, spec.entity, ls, limit)
         count_records(req, len(rows))
-        data = [render(store, spec.entity, r, req) for r in rows]
+        data = [render(store, spec.entity, include(r), req) for r in rows]
         return ok(data, {"next_cursor": cursor})
 
     return handle
@@ -140,10 +169,11 @@ def fetch(store: Store, spec: EntitySpec, req: Request, live_only: bool = False)
     return rec
 
 
-def _get(store: Store, spec: EntitySpec) -> Any:
+def _get(store: Store, spec: EntitySpec, counters: Counters) -> Any:
     def handle(req: Request) -> Response:
+        include = include_fields(counters, spec, req)
         # v2 keeps answering for a soft-deleted entity, with is_deleted: true.
-        return ok(render(store, spec.entity, fetch(store, spec, req), req))
+        return ok(render(store, spec.entity, include(fetch(store, spec, req)), req))
 
     return handle
 
