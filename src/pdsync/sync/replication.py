@@ -1,0 +1,326 @@
+"""The replication file: which streams go where, in the shape Sling users know.
+
+```yaml
+source: MY_PIPEDRIVE             # a named connection (optional; flags/env otherwise)
+target: sqlite:///pipedrive.db   # a destination URL (optional; --target wins)
+defaults:
+  mode: incremental              # incremental | full-refresh
+  object: 'main.{stream_name}'   # table per stream; the schema part is for destinations with schemas
+  since: 2024-01-01              # like Sling's anchor_date: limits the first sync
+streams:
+  '*':                           # every stream of the catalog (fnmatch patterns work: '*_fields')
+  deals:
+    mode: full-refresh
+  notes:
+    disabled: true
+```
+
+:func:`load_replication` parses and validates a file; :func:`select_streams`
+resolves the file, the stream names given on the command line and
+``--full-refresh`` against the catalog into one :class:`StreamSelection` per
+stream. Every mistake is a :class:`~pdsync.errors.ConfigError` naming the key
+and saying what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from pdsync.errors import ConfigError
+
+Mode = Literal["incremental", "full_refresh"]
+
+_MODE_SPELLINGS: dict[str, Mode] = {
+    "incremental": "incremental",
+    "full-refresh": "full_refresh",
+    "full_refresh": "full_refresh",
+}
+_TOP_KEYS = ("source", "target", "defaults", "streams")
+_DEFAULT_KEYS = ("mode", "object", "since")
+_STREAM_KEYS = ("mode", "object", "since", "disabled")
+DEFAULT_OBJECT = "{stream_name}"
+
+
+@dataclass(frozen=True)
+class StreamOptions:
+    """What the file says about one stream name or pattern (None = not said)."""
+
+    mode: Mode | None = None
+    object: str | None = None
+    since: datetime | None = None
+    disabled: bool = False
+
+
+@dataclass(frozen=True)
+class ReplicationConfig:
+    source: str | None = None
+    target: str | None = None
+    defaults: StreamOptions = StreamOptions()
+    # name or fnmatch pattern -> options, in file order (later entries win over patterns)
+    streams: dict[str, StreamOptions] = field(default_factory=dict)
+    path: str | None = None
+
+
+@dataclass(frozen=True)
+class StreamSelection:
+    """One stream to sync, resolved: its mode, destination table and first-sync limit."""
+
+    name: str
+    mode: Mode
+    table: str
+    since: datetime | None = None
+
+
+def load_replication(path: str | Path) -> ReplicationConfig:
+    """Read and validate a replication file."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot read the replication file {file}: {exc.strerror or exc}.",
+            hint="Check the path given to --config (it is relative to the current directory).",
+        ) from None
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"The replication file {file} is not UTF-8 text.",
+            hint="Save it as a UTF-8 YAML file.",
+        ) from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" at line {where.line + 1}" if where is not None else ""
+        raise ConfigError(
+            f"The replication file {file} is not valid YAML{line}.",
+            hint="Fix the YAML syntax; `python -c 'import yaml,sys; yaml.safe_load(open(sys.argv[1]))' FILE` shows the details.",
+        ) from None
+    return parse_replication(raw, origin=str(file))
+
+
+def parse_replication(raw: Any, *, origin: str = "replication file") -> ReplicationConfig:
+    """Validate an already-parsed replication document."""
+    if raw is None:
+        raw = {}
+    doc = _mapping(raw, origin, "the document")
+    _reject_unknown(doc, _TOP_KEYS, origin, "top level")
+    defaults = _stream_options(doc.get("defaults"), origin, "defaults", _DEFAULT_KEYS)
+    streams_raw = doc.get("streams")
+    streams: dict[str, StreamOptions] = {}
+    if streams_raw is not None:
+        for name, options in _mapping(streams_raw, origin, "streams").items():
+            streams[str(name)] = _stream_options(options, origin, f"streams.{name}", _STREAM_KEYS)
+    return ReplicationConfig(
+        source=_optional_text(doc.get("source"), origin, "source"),
+        target=_optional_text(doc.get("target"), origin, "target"),
+        defaults=defaults,
+        streams=streams,
+        path=origin,
+    )
+
+
+def select_streams(
+    catalog: Mapping[str, bool],
+    *,
+    requested: Sequence[str] = (),
+    config: ReplicationConfig | None = None,
+    full_refresh: bool = False,
+    since: datetime | None = None,
+) -> list[StreamSelection]:
+    """Resolve which streams to sync and how.
+
+    ``catalog`` maps every stream name to whether it supports incremental
+    reads. ``requested`` (command-line names) narrows the selection; without it
+    the file's ``streams`` decide, and without a file every stream is synced.
+    """
+    config = config or ReplicationConfig()
+    _check_known(requested, catalog, "stream")
+    for pattern in config.streams:
+        if not any(fnmatch.fnmatchcase(name, pattern) for name in catalog):
+            _check_known([pattern], catalog, f"stream in {config.path}")
+    names = _chosen_names(catalog, requested, config)
+    return [
+        _resolve_one(name, catalog[name], config, full_refresh=full_refresh, since=since)
+        for name in names
+    ]
+
+
+def _chosen_names(
+    catalog: Mapping[str, bool], requested: Sequence[str], config: ReplicationConfig
+) -> list[str]:
+    if requested:
+        chosen = list(dict.fromkeys(requested))
+        # Names asked for explicitly run even if the file disables them: the user was explicit.
+        return chosen
+    if not config.streams:
+        return list(catalog)
+    chosen = []
+    for name in catalog:
+        options = _matching_options(name, config)
+        if options and not options[-1].disabled:
+            chosen.append(name)
+    return chosen
+
+
+def _resolve_one(
+    name: str,
+    incremental_capable: bool,
+    config: ReplicationConfig,
+    *,
+    full_refresh: bool,
+    since: datetime | None,
+) -> StreamSelection:
+    merged = _merge(config.defaults, *_matching_options(name, config))
+    mode: Mode = merged.mode or "incremental"
+    if full_refresh or not incremental_capable:
+        mode = "full_refresh"
+    obj = merged.object or DEFAULT_OBJECT
+    return StreamSelection(
+        name=name,
+        mode=mode,
+        table=table_name(obj, name, origin=config.path),
+        since=since or merged.since,
+    )
+
+
+def table_name(template: str, stream: str, *, origin: str | None = None) -> str:
+    """``'schema.{stream_name}'`` → the table name (the part after the last dot)."""
+    try:
+        rendered = template.format(stream_name=stream)
+    except (KeyError, IndexError, ValueError):
+        raise ConfigError(
+            f"The object template {template!r} in {origin or 'the replication file'} uses an unknown placeholder.",
+            hint="Use only {stream_name}, e.g. object: 'main.{stream_name}'.",
+        ) from None
+    table = rendered.rsplit(".", 1)[-1].strip()
+    if not table:
+        raise ConfigError(
+            f"The object template {template!r} gives an empty table name for {stream!r}.",
+            hint="Use a template such as 'main.{stream_name}' or 'pd_{stream_name}'.",
+        )
+    return table
+
+
+def _matching_options(name: str, config: ReplicationConfig) -> list[StreamOptions]:
+    """Options that apply to ``name``: patterns first (file order), then the exact entry."""
+    patterns = [
+        opts
+        for key, opts in config.streams.items()
+        if key != name and fnmatch.fnmatchcase(name, key)
+    ]
+    exact = [config.streams[name]] if name in config.streams else []
+    return patterns + exact
+
+
+def _merge(*layers: StreamOptions) -> StreamOptions:
+    mode, obj, since, disabled = None, None, None, False
+    for layer in layers:
+        mode = layer.mode or mode
+        obj = layer.object or obj
+        since = layer.since or since
+        disabled = layer.disabled
+    return StreamOptions(mode=mode, object=obj, since=since, disabled=disabled)
+
+
+def _check_known(names: Sequence[str], catalog: Mapping[str, bool], what: str) -> None:
+    for name in names:
+        if name in catalog:
+            continue
+        close = difflib.get_close_matches(name, list(catalog), n=3)
+        suggestion = f"Did you mean {', '.join(close)}? " if close else ""
+        raise ConfigError(
+            f"Unknown {what}: {name!r}.",
+            hint=f"{suggestion}Run `pdsync discover --offline` to list every stream.",
+        )
+
+
+def _stream_options(raw: Any, origin: str, where: str, allowed: tuple[str, ...]) -> StreamOptions:
+    if raw is None:
+        return StreamOptions()
+    doc = _mapping(raw, origin, where)
+    _reject_unknown(doc, allowed, origin, where)
+    disabled = doc.get("disabled", False)
+    if not isinstance(disabled, bool):
+        raise ConfigError(
+            f"{where}.disabled in {origin} must be true or false, not {disabled!r}.",
+            hint="Write `disabled: true` to skip a stream.",
+        )
+    return StreamOptions(
+        mode=_mode(doc.get("mode"), origin, where),
+        object=_optional_text(doc.get("object"), origin, f"{where}.object"),
+        since=parse_since(doc["since"], where=f"{where}.since in {origin}")
+        if doc.get("since") is not None
+        else None,
+        disabled=disabled,
+    )
+
+
+def _mode(value: Any, origin: str, where: str) -> Mode | None:
+    if value is None:
+        return None
+    mode = _MODE_SPELLINGS.get(str(value).strip().lower())
+    if mode is None:
+        raise ConfigError(
+            f"{where}.mode in {origin} is {value!r}.",
+            hint="Use `incremental` or `full-refresh`.",
+        )
+    return mode
+
+
+def parse_since(value: Any, *, where: str = "--since") -> datetime:
+    """A date or timestamp (``2024-01-01``, ``2024-01-01T12:00:00Z``) as an aware UTC datetime."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime(value.year, value.month, value.day)
+    else:
+        text = str(value).strip().replace("Z", "+00:00")
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise ConfigError(
+                f"{where} is {value!r}, which is not a date.",
+                hint="Give a date as YYYY-MM-DD or a UTC timestamp as YYYY-MM-DDTHH:MM:SSZ.",
+            ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def _mapping(raw: Any, origin: str, where: str) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            f"{where} in {origin} must be a mapping (key: value lines), not {type(raw).__name__}.",
+            hint="See docs/sync.md for the replication file's shape.",
+        )
+    return raw
+
+
+def _reject_unknown(
+    doc: Mapping[str, Any], allowed: tuple[str, ...], origin: str, where: str
+) -> None:
+    unknown = [str(key) for key in doc if key not in allowed]
+    if unknown:
+        raise ConfigError(
+            f"Unknown key {unknown[0]!r} at {where} of {origin}.",
+            hint=f"Allowed keys there: {', '.join(allowed)}.",
+        )
+
+
+def _optional_text(value: Any, origin: str, where: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(
+            f"{where} in {origin} must be a non-empty string, not {value!r}.",
+            hint="Quote the value if it contains special characters.",
+        )
+    return value.strip()

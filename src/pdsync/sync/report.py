@@ -1,0 +1,127 @@
+"""The final summary of a sync: per stream rows inserted, updated, marked deleted; requests, tokens, time."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from pdsync.errors import PdsyncError
+from pdsync.sync.context import StreamRun
+
+
+@dataclass(frozen=True)
+class StreamReport:
+    stream: str
+    table: str
+    mode: str
+    rows: int
+    pages: int
+    inserted: int
+    updated: int
+    deleted: int
+    bookmark: str | None
+    skipped: str | None = None
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    streams: tuple[StreamReport, ...]
+    requests: int
+    tokens: int
+    seconds: float
+    ok: bool = True
+    error: str | None = None
+    hint: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def totals(self) -> dict[str, int]:
+        return {
+            "rows": sum(s.rows for s in self.streams),
+            "inserted": sum(s.inserted for s in self.streams),
+            "updated": sum(s.updated for s in self.streams),
+            "deleted": sum(s.deleted for s in self.streams),
+        }
+
+    def stream(self, name: str) -> StreamReport:
+        return next(s for s in self.streams if s.stream == name)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["totals"] = self.totals
+        return data
+
+
+def build_report(
+    runs: Mapping[str, StreamRun],
+    *,
+    requests: int,
+    tokens: int,
+    seconds: float,
+    error: PdsyncError | None = None,
+    interrupted: bool = False,
+) -> SyncReport:
+    streams = tuple(
+        StreamReport(
+            stream=run.name,
+            table=run.schema.name,
+            mode=run.selection.mode,
+            rows=run.counters.rows,
+            pages=run.counters.pages,
+            inserted=run.counters.inserted,
+            updated=run.counters.updated,
+            deleted=run.counters.deleted,
+            bookmark=run.state.bookmark,
+            skipped=run.skipped,
+        )
+        for run in runs.values()
+    )
+    return SyncReport(
+        streams=streams,
+        requests=requests,
+        tokens=tokens,
+        seconds=round(seconds, 3),
+        ok=not interrupted,
+        error=error.message if error else ("interrupted" if interrupted else None),
+        hint=error.hint if error else None,
+    )
+
+
+def format_report(report: SyncReport) -> str:
+    """A plain-text table, one line per stream, then the totals."""
+    headers = ("stream", "mode", "rows", "inserted", "updated", "deleted")
+    body = [
+        (
+            s.stream,
+            "skipped" if s.skipped else s.mode.replace("_", "-"),
+            s.rows,
+            s.inserted,
+            s.updated,
+            s.deleted,
+        )
+        for s in report.streams
+    ]
+    totals = report.totals
+    footer = ("total", "", totals["rows"], totals["inserted"], totals["updated"], totals["deleted"])
+    table = [headers, *body, footer]
+    widths = [max(len(_cell(row[i])) for row in table) for i in range(len(headers))]
+    lines = []
+    for index, row in enumerate(table):
+        cells = [
+            _cell(v).ljust(w) if i < 2 else _cell(v).rjust(w)
+            for i, (v, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+        if index == 0 or index == len(table) - 2:
+            lines.append("  ".join("-" * w for w in widths))
+    status = "finished" if report.ok else "stopped early (committed work is kept)"
+    lines.append(
+        f"Sync {status} in {report.seconds:.1f} s: {report.requests:,} requests, "
+        f"{report.tokens:,} tokens."
+    )
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) else str(value)

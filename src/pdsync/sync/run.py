@@ -1,0 +1,93 @@
+"""What ``pdsync sync`` does, callable from Python: resolve the request, open both ends, run, report.
+
+The replication file, the command-line streams and flags are resolved into
+stream selections; the target is ``--target``, else the file's ``target``, else
+``sqlite:///pipedrive.db``; the connection is the file's ``source`` unless a
+connection was given. The report is handed to ``on_report`` even when the sync
+stops early (daily budget spent, Ctrl-C), before the error propagates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, TextIO
+
+from pdsync.api.client import PipedriveClient
+from pdsync.catalog.registry import CATALOG
+from pdsync.destinations import open_destination
+from pdsync.progress import RateLimited, make_sink
+from pdsync.sync.deletes import DEFAULT_RECONCILE_EVERY
+from pdsync.sync.engine import SyncEngine, SyncOptions
+from pdsync.sync.replication import load_replication, parse_since, select_streams
+from pdsync.sync.report import SyncReport
+
+# Per-parent children cost one request per changed parent: synced when asked for by name
+# or by a replication file, not by a bare `pdsync sync`.
+PER_PARENT_STREAMS = frozenset(
+    s.name for s in CATALOG.values() if s.parent is not None and not s.parent.is_batch
+)
+
+ClientFactory = Callable[[str | None, Callable[[float, str], None]], PipedriveClient]
+
+
+@dataclass(frozen=True)
+class SyncRequest:
+    streams: Sequence[str] = ()
+    target: str | None = None
+    config_file: str | None = None
+    full_refresh: bool = False
+    since: str | None = None
+    reconcile_every: timedelta | None = DEFAULT_RECONCILE_EVERY
+    workers: int = 4
+
+
+def default_streams() -> list[str]:
+    return [name for name in CATALOG if name not in PER_PARENT_STREAMS]
+
+
+def run_sync(
+    request: SyncRequest,
+    *,
+    client_factory: ClientFactory,
+    log_format: str = "text",
+    progress_stream: TextIO | None = None,
+    on_report: Callable[[SyncReport], None] | None = None,
+) -> SyncReport:
+    config = load_replication(request.config_file) if request.config_file else None
+    since = parse_since(request.since) if request.since else None
+    capable = {name: spec.incremental is not None for name, spec in CATALOG.items()}
+    requested = list(request.streams)
+    if not requested and (config is None or not config.streams):
+        requested = default_streams()
+    selections = select_streams(
+        capable,
+        requested=requested,
+        config=config,
+        full_refresh=request.full_refresh,
+        since=since,
+    )
+    sink: Any = make_sink(progress_stream, log_format) if progress_stream else (lambda e: None)  # type: ignore[arg-type]
+    destination = open_destination(request.target or (config.target if config else None))
+    try:
+        client = client_factory(
+            config.source if config else None,
+            lambda seconds, reason: sink(RateLimited(seconds, reason)),
+        )
+        with client:
+            engine = SyncEngine(
+                client,
+                destination,
+                selections,
+                SyncOptions(workers=request.workers, reconcile_every=request.reconcile_every),
+                sink=sink,
+            )
+            try:
+                report = engine.run()
+            finally:
+                if engine.report is not None and on_report is not None:
+                    on_report(engine.report)
+            return report
+    finally:
+        destination.close()

@@ -1,0 +1,335 @@
+"""The one writer: commits every work item with the state that covers it, and plans what follows.
+
+It runs on the engine's thread and is the only code that touches the destination
+and the streams' states during a sync. After committing an item it decides the
+follow-up work (partition tasks of a planned backfill, the deleted pass, an id
+scan, child reads) and submits it to the pipeline.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from pdsync.api.client import PipedriveClient
+from pdsync.destinations.base import Batch, BatchResult, Destination, WriteMode
+from pdsync.errors import BlockedError, ForbiddenError, NotFoundError, StateError
+from pdsync.progress import BatchCommitted, Event, PageFetched, StreamFinished, SyncWarning
+from pdsync.sync import children, deletes
+from pdsync.sync.context import StreamRun
+from pdsync.sync.fetch import FetchTask, full_read_task, partition_task, probe_task, replace_task
+from pdsync.sync.items import (
+    ChildItem,
+    DeletedItem,
+    ReconcileItem,
+    ReplaceItem,
+    RowsItem,
+    SkipItem,
+    WorkItem,
+)
+from pdsync.sync.pipeline import Emit, Pipeline
+from pdsync.sync.state import StreamState, format_instant, parse_instant
+
+Sink = Callable[[Event], None]
+
+# Errors that concern one stream only (a scope the token lacks, a feature the plan lacks,
+# an endpoint the account does not have): that stream is skipped with a warning.
+REFUSALS = (ForbiddenError, NotFoundError)
+
+
+class Writer:
+    def __init__(
+        self,
+        destination: Destination,
+        client: PipedriveClient,
+        runs: Mapping[str, StreamRun],
+        pipeline: Pipeline[WorkItem],
+        *,
+        sink: Sink,
+        max_windows: int,
+        pages_per_window: int,
+        reconcile_every: timedelta | None,
+    ) -> None:
+        self.destination = destination
+        self.client = client
+        self.runs = runs
+        self.pipeline = pipeline
+        self.sink = sink
+        self.max_windows = max_windows
+        self.pages_per_window = pages_per_window
+        self.reconcile_every = reconcile_every
+        self._chunks: dict[str, children.ChunkProgress] = {}
+        self._tails: set[str] = set()
+
+    # ------------------------------------------------------------------ start
+
+    def start(self, run: StreamRun, task: FetchTask | None = None) -> None:
+        """Submit the first fetch task of a top-level stream."""
+        if task is not None:
+            self._submit(run, task)
+        elif run.spec.delete_strategy == "full_refresh_replace" or (
+            run.spec.incremental is None and run.spec.delete_strategy == "none"
+        ):
+            self._submit(run, replace_task(run, self.client))
+        elif run.spec.incremental is None:
+            run.seen_ids = set()
+            self._submit(run, full_read_task(run, self.client))
+        else:
+            self._start_incremental(run)
+
+    def _start_incremental(self, run: StreamRun) -> None:
+        state = run.state
+        since_limit = format_instant(run.selection.since) if run.selection.since else None
+        if run.full_refresh:
+            run.seen_ids = set() if since_limit is None else None
+            self._probe(run, since_limit)
+        elif state.backfill is not None and not state.backfill.done:
+            for index in state.backfill.pending:
+                part = state.backfill.partitions[index]
+                self._submit(run, partition_task(run, self.client, index, part))
+        elif state.bookmark:
+            self._probe(run, state.bookmark)
+        else:
+            run.seen_ids = set() if since_limit is None else None
+            self._probe(run, since_limit)
+
+    def _probe(self, run: StreamRun, since: str | None) -> None:
+        self._submit(
+            run,
+            probe_task(
+                run,
+                self.client,
+                since,
+                max_windows=self.max_windows,
+                pages_per_window=self.pages_per_window,
+            ),
+        )
+
+    def _submit(self, run: StreamRun, task: FetchTask) -> None:
+        """Queue a fetch task; a stream the API refuses is skipped, not the whole sync."""
+
+        def guarded(emit: Emit[WorkItem]) -> None:
+            try:
+                task(emit)
+            except BlockedError:
+                raise  # not about this stream: the whole token is blocked
+            except REFUSALS as exc:
+                emit(SkipItem(run.name, str(exc)))
+
+        self.pipeline.submit(guarded)
+
+    # ------------------------------------------------------------------ items
+
+    def __call__(self, item: WorkItem) -> None:
+        if isinstance(item, RowsItem):
+            self._rows(item)
+        elif isinstance(item, ReplaceItem):
+            self._replace(item)
+        elif isinstance(item, DeletedItem):
+            self._deleted(item)
+        elif isinstance(item, ReconcileItem):
+            self._reconcile(item)
+        elif isinstance(item, ChildItem):
+            self._child(item)
+        else:
+            self._skip(item)
+
+    def _skip(self, item: SkipItem) -> None:
+        run = self.runs[item.stream]
+        if run.skipped is None:
+            run.skipped = item.message
+            self.sink(SyncWarning(f"{run.name} skipped: {item.message}", run.name))
+        self._finish(run)
+
+    def _rows(self, item: RowsItem) -> None:
+        run = self.runs[item.stream]
+        self._page(run, len(item.rows), item.partition)
+        if run.seen_ids is not None:
+            run.seen_ids.update(run.key_of(r) for r in item.rows)
+        if item.partition is None:  # full read without a cursor
+            self._commit(run, item.rows)
+            if item.last:
+                self._read_complete(run)
+            return
+        state = run.state
+        backfill = item.plan or state.backfill
+        if backfill is None:
+            raise StateError(f"A page of {run.name!r} arrived with no backfill plan.")
+        part = backfill.partitions[item.partition].advanced(
+            seen=item.seen, rows=len(item.rows), next_page=item.next_page
+        )
+        backfill = backfill.with_partition(item.partition, part)
+        new = replace(state, cursor_field=run.spec.cursor, backfill=backfill)
+        if item.plan is not None and deletes.DELETED_BOOKMARK not in new.extra and run.spec.passes:
+            # First read of a stream with a deleted pass: deletes before the plan's signpost
+            # cannot concern rows this replica ever had.
+            new = replace(new, extra={**new.extra, deletes.DELETED_BOOKMARK: backfill.signpost})
+        if backfill.done:
+            new = new.finish_backfill()
+        self._commit(run, item.rows, state=new)
+        if item.plan is not None and not backfill.done:
+            continuing = item.partition if item.next_page is not None else None
+            for index in backfill.pending:
+                if index != continuing:
+                    task = partition_task(run, self.client, index, backfill.partitions[index])
+                    self._submit(run, task)
+        if backfill.done:
+            self._after_backfill(run)
+
+    def _after_backfill(self, run: StreamRun) -> None:
+        bookmark = run.state.bookmark
+        if (
+            bookmark
+            and parse_instant(bookmark) < parse_instant(run.signpost)
+            and run.name not in self._tails
+        ):
+            # A resumed backfill ends at the old run's start: read on to this run's start.
+            self._tails.add(run.name)
+            self._probe(run, bookmark)
+            return
+        self._read_complete(run)
+
+    def _replace(self, item: ReplaceItem) -> None:
+        run = self.runs[item.stream]
+        if item.phase != "commit":
+            self._page(run, len(item.rows), None)
+        mode: WriteMode = {"begin": "replace_begin", "rows": "replace_rows"}.get(
+            item.phase, "replace_commit"
+        )  # type: ignore[assignment]
+        state = run.state if item.phase == "commit" else None
+        self._commit(run, item.rows, mode=mode, state=state)
+        if item.phase == "commit":
+            self._read_complete(run)
+
+    def _deleted(self, item: DeletedItem) -> None:
+        run = self.runs[item.stream]
+        self._page(run, len(item.ids), "deleted")
+        mark = run.signpost if item.last else item.seen
+        extra = dict(run.state.extra)
+        if mark is not None:
+            old = extra.get(deletes.DELETED_BOOKMARK)
+            capped = min(parse_instant(mark), parse_instant(run.signpost))
+            if old is None or capped > parse_instant(old):
+                extra[deletes.DELETED_BOOKMARK] = format_instant(capped)
+        self._commit(run, (), deleted_ids=item.ids, state=replace(run.state, extra=extra))
+        if item.last:
+            self._finish(run)
+
+    def _reconcile(self, item: ReconcileItem) -> None:
+        run = self.runs[item.stream]
+        missing = deletes.missing_ids(self.destination, run, item.live_ids)
+        state = replace(run.state, last_reconciled_at=item.started_at)
+        self._commit(run, (), deleted_ids=missing, state=state)
+        self._finish(run)
+
+    def _child(self, item: ChildItem) -> None:
+        run = self.runs[item.stream]
+        self._page(run, len(item.rows), None)
+        run.counters.requests += item.requests
+        fetched = {run.key_of(r) for r in item.rows}
+        gone = [
+            k
+            for k in children.existing_children(self.destination, run, item.parent_ids)
+            if k not in fetched
+        ]
+        progress = self._chunks[run.name]
+        advanced = progress.complete(item.chunk)
+        state = run.state.advance(advanced, run.signpost) if advanced else run.state
+        self._commit(run, item.rows, deleted_ids=gone, state=state)
+        if progress.next_index == len(progress.cursors):
+            self._finish(run)
+
+    # ------------------------------------------------------------- follow-ups
+
+    def _read_complete(self, run: StreamRun) -> None:
+        """The main read of ``run`` is committed: deletes, then the children, follow."""
+        pending_delete = self._start_deletes(run)
+        for child in self.runs.values():
+            parent = child.spec.parent
+            if parent is not None and parent.stream == run.name:
+                self._start_children(child, run)
+        if not pending_delete:
+            self._finish(run)
+
+    def _start_deletes(self, run: StreamRun) -> bool:
+        """Start the delete detection the stream needs; True if a fetch task was submitted."""
+        spec = run.spec
+        if spec.passes:
+            since = run.state.extra.get(deletes.DELETED_BOOKMARK)
+            if since and parse_instant(since) < parse_instant(run.signpost):
+                for extra in spec.passes:
+                    self._submit(run, deletes.deleted_pass_task(run, self.client, extra, since))
+                return True
+            return False
+        if spec.delete_strategy != "reconcile_ids" or spec.parent is not None:
+            return False
+        if run.seen_ids is not None:  # a complete read in this run: its ids are the live set
+            live = frozenset(run.seen_ids)
+            run.seen_ids = None
+            self._reconcile(ReconcileItem(run.name, live, run.signpost))
+            return True
+        if deletes.reconcile_due(run.state.last_reconciled_at, run.signpost, self.reconcile_every):
+            self._submit(run, deletes.id_scan_task(run, self.client, run.signpost))
+            return True
+        return False
+
+    def _start_children(self, child: StreamRun, parent: StreamRun) -> None:
+        parents = children.list_parents(self.destination, child, parent)
+        chunks = children.chunk_parents(child, parents)
+        self._chunks[child.name] = children.ChunkProgress(
+            [max((p.cursor for p in c if p.cursor), default=None) for c in chunks], set()
+        )
+        if not chunks:
+            self._finish(child)
+            return
+        for index, chunk in enumerate(chunks):
+            self._submit(child, children.child_task(child, self.client, index, chunk))
+
+    # ---------------------------------------------------------------- commits
+
+    def _commit(
+        self,
+        run: StreamRun,
+        rows: Sequence[dict[str, Any]],
+        *,
+        mode: WriteMode = "merge",
+        deleted_ids: Sequence[Any] = (),
+        state: StreamState | None = None,
+    ) -> BatchResult:
+        batch = Batch(
+            stream=run.name,
+            schema=run.schema,
+            rows=rows,
+            mode=mode,
+            deleted_ids=deleted_ids,
+            state={run.name: state} if state is not None else {},
+        )
+        result = self.destination.write_batch(batch)
+        if state is not None:
+            run.state = state
+        counters = run.counters
+        counters.inserted += result.inserted
+        counters.updated += result.updated
+        counters.deleted += result.marked_deleted
+        self.sink(
+            BatchCommitted(
+                run.name, result.inserted, result.updated, result.marked_deleted, run.state.bookmark
+            )
+        )
+        return result
+
+    def _page(self, run: StreamRun, rows: int, partition: int | str | None) -> None:
+        run.counters.pages += 1
+        run.counters.rows += rows
+        label = None if partition is None else str(partition)
+        self.sink(PageFetched(run.name, rows, run.counters.pages, label))
+
+    def _finish(self, run: StreamRun) -> None:
+        if run.finished:
+            return
+        run.finished = True
+        seconds = time.monotonic() - run.started
+        self.sink(StreamFinished(run.name, run.counters.totals(), seconds))

@@ -1,0 +1,24 @@
+"""Fixtures of the sync tests: a small emulated account served over real HTTP, a client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sync_helpers import make_client
+
+from pdsync.api.client import PipedriveClient
+from pdsync.emulator.config import EmulatorConfig
+from pdsync.emulator.server import EmulatorServer
+
+
+@pytest.fixture
+def account() -> Iterator[EmulatorServer]:
+    with EmulatorServer(EmulatorConfig(deals=150, seed=3, rate_limits=False)) as server:
+        yield server
+
+
+@pytest.fixture
+def client(account: EmulatorServer) -> Iterator[PipedriveClient]:
+    with make_client(account) as c:
+        yield c
