@@ -10,6 +10,7 @@ codes, never as a traceback.
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
 from typing import Any
 
@@ -17,10 +18,24 @@ import click
 
 from pdsync import __version__
 from pdsync.errors import PdsyncError, exit_code_for
-from pdsync.redact import redact
+from pdsync.redact import install_log_redaction, redact
 
 # command name -> "module:attribute" of its click command, in help order.
-COMMANDS: dict[str, str] = {}
+COMMANDS: dict[str, str] = {
+    "demo": "pdsync.cli.demo:demo",
+    "check": "pdsync.cli.check:check",
+    "conns": "pdsync.cli.conns:conns",
+    "config": "pdsync.cli.config_cmd:config",
+    "auth": "pdsync.cli.auth:auth",
+    "discover": "pdsync.cli.discover:discover",
+    "sync": "pdsync.cli.sync:sync",
+    "push": "pdsync.cli.push:push",
+    "users": "pdsync.cli.actions:users",
+    "leads": "pdsync.cli.actions:leads",
+    "merge": "pdsync.cli.actions:merge",
+    "events": "pdsync.cli.events:events",
+    "emulator": "pdsync.cli.emulator:emulator",
+}
 
 
 class LazyGroup(click.Group):
@@ -58,8 +73,27 @@ def report_error(exc: PdsyncError) -> None:
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pdsync")
-def main() -> None:
+@click.option(
+    "--log-level",
+    type=click.Choice(["error", "warning", "info", "debug"], case_sensitive=False),
+    default="warning",
+    envvar="PDSYNC_LOG_LEVEL",
+    show_default=True,
+    help="Diagnostic log level (to stderr). Secrets are masked at every level.",
+)
+def main(log_level: str) -> None:
     """pdsync moves data between Pipedrive CRM and SQLite, DuckDB, PostgreSQL and files."""
+    configure_logging(log_level)
+
+
+def configure_logging(level: str) -> None:
+    """Log to stderr through the redacting filter, so no level can print a token."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    install_log_redaction(root)
 
 
 def run() -> None:
