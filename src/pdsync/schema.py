@@ -68,4 +68,6 @@ class TableSchema:
         """A copy with ``extra`` columns appended (names already present are skipped)."""
         known = set(self.column_names)
         added = tuple(c for c in extra if c.name not in known)
-        return TableSchema(self.name, self.columns + added, self.primary_key, self.cursor, self.indexes)
+        return TableSchema(
+            self.name, self.columns + added, self.primary_key, self.cursor, self.indexes
+        )
