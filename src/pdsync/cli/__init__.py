@@ -29,6 +29,8 @@ COMMANDS: dict[str, str] = {
     "auth": "pdsync.cli.auth:auth",
     "discover": "pdsync.cli.discover:discover",
     "sync": "pdsync.cli.sync:sync",
+    "query": "pdsync.cli.query:query",
+    "export": "pdsync.cli.export:export",
     "push": "pdsync.cli.push:push",
     "users": "pdsync.cli.actions:users",
     "leads": "pdsync.cli.actions:leads",

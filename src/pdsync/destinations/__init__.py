@@ -32,6 +32,10 @@ __all__ = [
 # with a parsed DestinationUrl. Add one line per destination.
 DESTINATIONS: dict[str, str] = {
     "sqlite": "pdsync.destinations.sqlite:SQLiteDestination.from_url",
+    "duckdb": "pdsync.destinations.duckdb:DuckDBDestination.from_url",
+    "postgresql": "pdsync.destinations.postgres:PostgresDestination.from_url",
+    "postgres": "pdsync.destinations.postgres:PostgresDestination.from_url",
+    "file": "pdsync.destinations.files:FilesDestination.from_url",
 }
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from pdsync.schema import Column, LogicalType
 
-__all__ = ["Converter", "encode_json", "make_row_encoder", "sqlite_type"]
+__all__ = ["Converter", "converter_for", "encode_json", "make_row_encoder", "sqlite_type"]
 
 Converter = Callable[[Any], Any]
 
@@ -81,6 +81,11 @@ _CONVERTERS: dict[LogicalType, Converter] = {
     "time": _date_or_time,
     "json": encode_json,
 }
+
+
+def converter_for(logical: LogicalType) -> Converter:
+    """The function turning one value of ``logical`` type into what a driver binds."""
+    return _CONVERTERS[logical]
 
 
 def make_row_encoder(
