@@ -18,13 +18,22 @@ __all__ = ["allocate_physical", "check_identifier", "quote"]
 
 
 def check_identifier(name: str, what: str = "column") -> str:
-    """Refuse names no SQL database stores: empty, or containing a NUL character."""
-    if not name or "\x00" in name:
+    """Refuse names no SQL database stores: empty, a NUL character, or a lone surrogate."""
+    if not name or "\x00" in name or not _encodable(name):
         raise SchemaError(
-            f"Invalid {what} name {name!r}: it is empty or contains a NUL character.",
+            f"Invalid {what} name {name!r}: it is empty or contains a NUL character "
+            "or an unpaired UTF-16 surrogate.",
             hint="Rename the field in Pipedrive or map it to another column name.",
         )
     return name
+
+
+def _encodable(name: str) -> bool:
+    try:
+        name.encode()
+    except UnicodeEncodeError:  # lone surrogates, e.g. from a JSON "\\ud800" escape
+        return False
+    return True
 
 
 def quote(name: str) -> str:

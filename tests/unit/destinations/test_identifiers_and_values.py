@@ -14,13 +14,24 @@ from pdsync.destinations.values import make_row_encoder
 from pdsync.errors import ConfigError, SchemaError
 from pdsync.schema import Column
 
-names = st.text(st.characters(blacklist_characters="\x00"), min_size=1, max_size=80)
+# Valid identifiers: no NUL, no lone surrogate (both are refused, tested below).
+names = st.text(
+    st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)),
+    min_size=1,
+    max_size=80,
+)
 
 
 def test_quote_doubles_inner_quotes() -> None:
     assert quote('say "hi"') == '"say ""hi"""'
     with pytest.raises(SchemaError):
         quote("")
+
+
+@pytest.mark.parametrize("bad", ["", "a\x00b", "\ud800", "deal \udfff"])
+def test_names_no_database_can_store_are_refused_clearly(bad: str) -> None:
+    with pytest.raises(SchemaError, match="Invalid column name"):
+        allocate_physical({}, [bad], max_bytes=63)
 
 
 @given(existing=st.lists(names, max_size=5, unique=True), wanted=st.lists(names, max_size=12))
