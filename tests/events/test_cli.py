@@ -11,6 +11,17 @@ from pdsync.cli import main
 from pdsync.events_dest.model import parse_event
 from pdsync.events_dest.outbox import Outbox
 
+from .emulated import (
+    USER_FIELD,
+    client_for,
+    create_fields,
+    emulator,
+    field_key,
+    leads_of,
+    persons_with,
+)
+from .process import write_config
+
 
 def _outbox_with_one_dead_letter(path: Path) -> None:
     box = Outbox(path)
@@ -67,3 +78,36 @@ def test_send_refuses_a_malformed_file_naming_the_line(tmp_path: Path) -> None:
     args = ["events", "send", str(events), "--outbox", str(tmp_path / "o.db")]
     result = CliRunner().invoke(main, args, env=env)
     assert result.exit_code == 9 and "events.jsonl:2" in result.output
+
+
+def test_send_delivers_a_file_through_the_outbox_once(tmp_path: Path) -> None:
+    with emulator() as srv:
+        client = client_for(srv)
+        create_fields(client)
+        label = client.get("leadLabels", version="v1")["data"][0]["id"]
+        lines = [
+            {"type": "identify", "userId": "f-1", "messageId": "f-id", "traits": {"name": "Fay"}},
+            {
+                "type": "track",
+                "userId": "f-1",
+                "messageId": "f-tr",
+                "event": "Trial Started",
+                "properties": {"label_ids": [label], "amount": 50, "currency": "EUR"},
+            },
+        ]
+        events = tmp_path / "events.jsonl"
+        events.write_text("".join(json.dumps(line) + "\n" for line in lines))
+        config = write_config(tmp_path, "wk-send-1")
+        env = {"PIPEDRIVE_API_TOKEN": srv.config.token, "PIPEDRIVE_BASE_URL": srv.url}
+        args = ["events", "send", str(events), "--config", str(config), "--wait", "30"]
+        first = CliRunner().invoke(main, args, env=env)
+        again = CliRunner().invoke(main, args, env=env)  # the same messageIds: no effect
+        assert first.exit_code == 0, first.output
+        assert again.exit_code == 0, again.output
+        assert "delivered   2" in again.output and "oldest      —" in again.output
+        user_key = field_key(client, "personFields", USER_FIELD)
+        [person] = persons_with(client, user_key, "f-1")
+        [lead] = leads_of(client, person["id"])
+        assert lead["title"] == "Trial Started" and lead["label_ids"] == [label]
+        assert lead["value"] == {"amount": 50, "currency": "EUR"}
+        client.close()

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import httpx
 import pytest
 
+from pdsync.events_dest.config import EventsConfig
+from pdsync.events_dest.groupcommit import GroupCommitter
+from pdsync.events_dest.model import parse_event
 from pdsync.events_dest.outbox import Outbox
 from pdsync.events_dest.service import EventsService
 
@@ -141,3 +145,37 @@ def test_write_key_never_appears_in_replies_or_repr(service: EventsService) -> N
     response = post(service.url, "/v1/identify", b"{bad", headers=auth())
     assert WRITE_KEY not in response.text
     assert WRITE_KEY not in repr(service.server.app)
+
+
+def test_a_chunked_body_is_refused_with_411(service: EventsService, outbox: Outbox) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield json.dumps(IDENTIFY).encode()
+
+    response = httpx.post(service.url + "/v1/identify", content=chunks(), headers=auth())
+    assert response.status_code == 411
+    assert "Content-Length" in response.json()["error"]
+    assert outbox.status().pending + outbox.status().delivered == 0
+
+
+def test_rejections_are_counted_with_the_next_commit(
+    service: EventsService, outbox: Outbox
+) -> None:
+    post(service.url, "/v1/identify", b"{bad")
+    post(service.url, "/v1/page", IDENTIFY)
+    post(service.url, "/v1/identify", IDENTIFY, headers=auth("wrong-key-123"))
+    assert post(service.url, "/v1/identify", IDENTIFY).status_code == 200
+    assert outbox.status().counters == {"rejected_400": 2, "rejected_401": 1}
+
+
+def test_rejections_ride_along_with_event_commits_not_writes_of_their_own(
+    config: EventsConfig, outbox: Outbox
+) -> None:
+    committer = GroupCommitter(outbox, flush_every=3600)
+    committer.count_rejection(400)
+    assert outbox.status().counters == {}  # no write (no fsync) per bad request
+    committer.append([parse_event(IDENTIFY, event_type="identify")])
+    assert outbox.status().counters == {"rejected_400": 1}
+    committer.count_rejection(413)
+    committer.count_rejection(413)
+    committer.close()  # the last counts are written on close, or after an idle second
+    assert outbox.status().counters == {"rejected_400": 1, "rejected_413": 2}

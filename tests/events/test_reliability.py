@@ -19,6 +19,7 @@ from .emulated import all_leads, all_persons, client_for, create_fields, emulato
 from .process import ServeProcess, free_port, write_config
 
 KEY = "wk-reliability-42"
+LITE_BURST_LIMIT = 20  # requests per token per 2 s on plan lite
 
 
 def _events(n_users: int) -> list[tuple[str, dict[str, Any]]]:
@@ -114,9 +115,25 @@ def test_5xx_and_429_make_events_wait_then_go_through(tmp_path: Path) -> None:
             assert len(acked) == len(items)
             first = serve.health()
             assert first["pending"] > 0  # waiting behind faults and the rate limit
+            _noisy_neighbour(srv.url, srv.config.token)  # fills the token's burst window
             health = _wait_drained(serve, expected=len(items), timeout=90)
         finally:
             serve.stop()
+        stats = httpx.get(srv.url + "/_emulator/stats", timeout=5).json()
+        assert stats["responses_429"] >= 1, "serve never met a 429"
+        assert stats["faults_injected"]  # the 5xx script ran
         assert health["failed"] == 0 and health["delivered"] == len(items)
         _assert_exactly_once(client, set(acked))
         client.close()
+
+
+def _noisy_neighbour(url: str, token: str) -> None:
+    """Another integration on the same token spends the whole 2-second window at once.
+
+    It sends at most the plan's burst limit and stops at its first 429 or 403 (calling on
+    gets the shared token blocked), so serve's next requests in that window are answered 429
+    (or 403 while the token is blocked; both are transient for serve)."""
+    with httpx.Client(headers={"x-api-token": token}, timeout=5) as http:
+        for _ in range(LITE_BURST_LIMIT):
+            if http.get(url + "/api/v2/deals", params={"limit": 1}).status_code in (403, 429):
+                return

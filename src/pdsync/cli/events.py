@@ -156,7 +156,7 @@ def render_status(current: Status) -> list[str]:
         f"failed      {current.dead} (dead letters; `pdsync events replay` retries them)",
         f"oldest      {age}",
     ]
-    lines += [f"{name:<11} {value}" for name, value in current.counters.items()]
+    lines += [f"{name:<19} {value}" for name, value in current.counters.items()]
     return lines
 
 

@@ -101,6 +101,8 @@ class _Connection(asyncio.Protocol):
         self._next_request()
 
     def _reply(self, reply: Reply, *, close: bool) -> None:
+        if 400 <= reply.status < 500:
+            self.server.committer.count_rejection(reply.status)
         if self.transport is None:
             return  # the client left; its events (if stored) are delivered anyway
         data = json.dumps(reply.body).encode()

@@ -156,11 +156,18 @@ class Outbox:
 
     # -- ingest ----------------------------------------------------------------------
 
-    def insert(self, events: Iterable[Event]) -> list[bool]:
-        """Store events durably in one transaction; False marks a messageId already seen."""
+    def insert(
+        self, events: Iterable[Event], *, counters: dict[str, int] | None = None
+    ) -> list[bool]:
+        """Store events durably in one transaction; False marks a messageId already seen.
+
+        ``counters`` (for example batched ingest rejections) ride along in the same commit.
+        """
         now = self.clock()
         fresh: list[bool] = []
         with self._transaction() as conn:
+            for name, value in (counters or {}).items():
+                _bump(conn, name, value)
             for event in events:
                 cursor = conn.execute(
                     "INSERT INTO events (message_id, partition_key, type, payload, received_at)"
@@ -169,6 +176,11 @@ class Outbox:
                 )
                 fresh.append(cursor.rowcount == 1)
         return fresh
+
+    def bump_counters(self, counters: dict[str, int]) -> None:
+        with self._transaction() as conn:
+            for name, value in counters.items():
+                _bump(conn, name, value)
 
     # -- delivery --------------------------------------------------------------------
 

@@ -92,3 +92,40 @@ def _check_object(fdef: FieldDef, value: Any) -> Any:
         return out
     # address: only value is required; omitted parts become null.
     return {"value": value["value"], **{p: value.get(p) for p in ADDRESS_PARTS}}
+
+
+def flat_v1_custom_fields(store: Store, entity: str, data: dict[str, Any]) -> dict[str, Any]:
+    """v1's flat custom values (``<key>``, ``<key>_currency``, ``<key>_until``, address parts)
+    → validated v2 values. Leads use this with ``entity="deal"``: they have no fields of their own
+    (fact sheet §6). v1 is lenient, so option ids may come as text and sets as ``"1,2"``."""
+    values: dict[str, Any] = {}
+    for fdef in store.fields[entity]:
+        if fdef.is_custom and not fdef.is_deleted and fdef.key in data:
+            values[fdef.key] = _from_flat(fdef, data)
+    return check_custom_fields(store, entity, values)
+
+
+def _from_flat(fdef: FieldDef, data: dict[str, Any]) -> Any:
+    key, t = fdef.key, fdef.field_type
+    value = data[key]
+    if value is None:
+        return None
+    if t == "monetary":
+        return {"value": value, "currency": data.get(f"{key}_currency")}
+    if t in ("daterange", "timerange"):
+        return {"value": value, "until": data.get(f"{key}_until")}
+    if t == "time":
+        return {"value": value}
+    if t == "address":
+        return {"value": value, **{p: data.get(f"{key}_{p}") for p in ADDRESS_PARTS}}
+    if t == "enum":
+        return _option_id(value)
+    if t == "set":
+        items = value.split(",") if isinstance(value, str) else value
+        return [_option_id(v) for v in items] if isinstance(items, list) else items
+    return value
+
+
+def _option_id(value: Any) -> Any:
+    text = str(value).strip()
+    return int(text) if text.isdigit() else value

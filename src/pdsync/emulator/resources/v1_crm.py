@@ -22,6 +22,7 @@ from pdsync.emulator.resources.common import (
     time_arg,
     user_id,
 )
+from pdsync.emulator.resources.custom import flat_v1_custom_fields
 from pdsync.emulator.timefmt import iso_ms
 
 if TYPE_CHECKING:
@@ -129,7 +130,9 @@ def _check_lead(store: Store, data: Record) -> Record:
 
 def _create_lead(store: Store) -> Any:
     def handle(req: Request) -> Response:
-        data = _check_lead(store, check_body(body(req), LEAD_TYPES, ("title",)))
+        raw = body(req)
+        data = _check_lead(store, check_body(raw, LEAD_TYPES, ("title",)))
+        custom = flat_v1_custom_fields(store, "deal", raw)
         if not data.get("person_id") and not data.get("organization_id"):
             raise ApiProblem(400, "A lead must be linked to a person or an organization")
         uid = user_id(req)
@@ -141,6 +144,7 @@ def _create_lead(store: Store) -> Any:
             "next_activity_id": None, "visible_to": "3", "cc_email": None, "source_deal_id": None, "custom_fields": {},
         }  # fmt: skip
         record.update(data)
+        record["custom_fields"] = {k: v for k, v in custom.items() if v is not None}
         created = store.create("lead", record, uid)
         return ok(V1Renderer(store, uid).render("lead", created), status=201)
 
@@ -150,7 +154,12 @@ def _create_lead(store: Store) -> Any:
 def _update_lead(store: Store) -> Any:
     def handle(req: Request) -> Response:
         rec = _live(store, "lead", req.path_params["id"], "Lead")
-        changes = _check_lead(store, check_body(body(req), LEAD_TYPES))
+        raw = body(req)
+        changes = _check_lead(store, check_body(raw, LEAD_TYPES))
+        custom = flat_v1_custom_fields(store, "deal", raw)
+        if custom:
+            merged = {**(rec.get("custom_fields") or {}), **custom}
+            changes["custom_fields"] = {k: v for k, v in merged.items() if v is not None}
         updated = store.update("lead", rec["id"], changes, user_id(req))
         return ok(V1Renderer(store, user_id(req)).render("lead", updated))
 
