@@ -2,8 +2,10 @@
 
 The bound: Growth allows 40 requests per rolling 2-second window per API token, so no
 client can write faster than 20 rows/s with one request per row. The script pushes
-ROWS new persons (insert) and then updates them all by id (update: one read and one
-write per row), and prints rows/s, requests used and the share of the bound reached.
+ROWS new persons (insert), then updates them all by id (update: one read and one
+write per row), then adds followers to deals (links: one list read per deal, cached,
+plus one POST per follower not already there), and prints rows/s, requests used and
+the share of the bound reached.
 
     .venv/bin/python benchmarks/push_bench.py [ROWS]
 """
@@ -67,7 +69,23 @@ def main(rows: int = 200) -> None:
         print(
             f"        {used} requests (read + write per row); {used / elapsed / bound:.0%} of the bound"
         )
+        _followers(client, folder, rows, bound)
+        stats = httpx.get(server.url + "/_emulator/stats").json()
+        print(f"429s over all runs: {stats['responses_429']}")
         client.close()
+
+
+def _followers(client: PipedriveClient, folder: Path, rows: int, bound: float) -> None:
+    """ROWS follower rows: users 1-4 on deals 1..ROWS/4 (owners already follow: skipped)."""
+    deals = max(1, rows // 4)
+    pairs = [[str(deal), str(user)] for deal in range(1, deals + 1) for user in range(1, 5)]
+    source = _write(folder / "followers.csv", ["deal", "user"], pairs)
+    before = client.stats.requests
+    elapsed, applied = _run(client, source, PushOptions("deal_followers"))
+    used = client.stats.requests - before
+    print(f"followers: {len(pairs)} rows ({applied} added) in {elapsed:.1f} s")
+    print(f"        = {len(pairs) / elapsed:.1f} rows/s; {used} requests ({deals} lists)")
+    print(f"        {used / elapsed / bound:.0%} of the bound")
 
 
 if __name__ == "__main__":

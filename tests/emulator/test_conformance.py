@@ -156,7 +156,11 @@ def _link_cases() -> list[Case]:
         ("GET", "/api/v2/deals/products", "/api/v2/deals/products?deal_ids=1,2,3", None, 200, None),
         ("GET", "/api/v2/deals/archived", "/api/v2/deals/archived?limit=5", None, 200, None),
         ("GET", "/api/v1/deals/{id}/participants", "/api/v1/deals/2/participants", None, 200, None),
-        ("POST", "/api/v1/deals/{id}/participants", "/api/v1/deals/2/participants", {"person_id": 3}, 200, None),
+        ("POST", "/api/v1/deals/{id}/participants", "/api/v1/deals/2/participants", {"person_id": 3}, 200, "participant"),
+        ("DELETE", "/api/v1/deals/{id}/participants/{deal_participant_id}",
+         "/api/v1/deals/2/participants/{participant}", None, 200, None),
+        ("DELETE", "/api/v1/deals/{id}/participants/{deal_participant_id}",
+         f"/api/v1/deals/2/participants/{NOT_FOUND_ID}", None, 404, None),
     ]  # fmt: skip
     return cases
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -143,3 +144,33 @@ def test_merge_two_persons(server: EmulatorServer) -> None:
     assert "Merged persons #12 into #13" in out.output
     out = _run(server, "merge", "persons", "13", "13", "--yes")
     assert out.exit_code == 2 and "merged with itself" in out.output
+
+
+def test_links_over_http_with_report_and_clear_mode_errors(
+    server: EmulatorServer, tmp_path: Path
+) -> None:
+    source = write_csv(
+        tmp_path / "lines.csv",
+        [
+            {"deal": "7", "product": "SKU-00003", "price": "1,200", "quantity": "2"},
+            {"deal": "7", "product": "sku-00003", "price": "5", "quantity": "1"},
+        ],
+    )
+    report = tmp_path / "lines.jsonl"
+    args = ["push", "deal_products", "-i", str(source), "-m", "upsert", "--report", str(report)]
+    out = _run(server, *args)
+    assert out.exit_code == 8, out.output
+    assert "same deal and product id as row 1" in out.output
+    lines = [json.loads(line) for line in report.read_text().splitlines()]
+    assert [(r["action"], r["status"]) for r in lines] == [
+        ("create", "applied"),
+        ("error", "error"),
+    ]
+    assert lines[0]["key"] == "deal_id=7 product_id=3" and lines[0]["id"] is not None
+
+    followers = write_csv(tmp_path / "f.csv", [{"deal": "7", "user": "1"}])
+    out = _run(server, "push", "deal_followers", "-i", str(followers), "--mode", "update")
+    assert out.exit_code == 2
+    assert "deal_followers cannot be pushed with --mode update" in out.output
+    assert "A follower has no fields to update" in out.output
+    assert "insert, upsert, delete" in out.output

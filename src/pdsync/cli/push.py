@@ -42,21 +42,61 @@ def parse_mappings(pairs: tuple[str, ...]) -> dict[str, str]:
 
 @click.command()
 @click.argument("object_name", metavar="OBJECT", type=click.Choice(sorted(OBJECTS)))
-@click.option("--input", "-i", "source", required=True, help="CSV, JSONL or Parquet file, or -.")
 @click.option(
-    "--format", "fmt", type=click.Choice(["csv", "jsonl", "parquet"]), help="Input format."
+    "--input",
+    "-i",
+    "source",
+    metavar="FILE",
+    required=True,
+    help="CSV/TSV, JSONL or Parquet file, or - for standard input (CSV unless --format).",
 )
-@click.option("--mode", "-m", type=click.Choice(MODES), default="insert", show_default=True)
-@click.option("--key", "-k", help="Field to match rows on (id, email, name, any field).")
-@click.option("--map", "maps", multiple=True, metavar="COLUMN=FIELD", help="Rename a column.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "jsonl", "parquet"]),
+    help="Input format; by default read from the file's suffix.",
+)
+@click.option(
+    "--mode",
+    "-m",
+    type=click.Choice(MODES),
+    default="insert",
+    show_default=True,
+    help="What each row does; objects support different modes (see above).",
+)
+@click.option(
+    "--key",
+    "-k",
+    help="Field records are matched on: id (default but for insert), email, name, title, "
+    "code or any custom field. Not for links.",
+)
+@click.option(
+    "--map", "maps", multiple=True, metavar="COLUMN=FIELD", help="Read a column as a field."
+)
 @click.option("--ignore", multiple=True, metavar="COLUMN", help="Leave a column out.")
-@click.option("--dry-run", is_flag=True, help="Print the plan; make no write call.")
-@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="CSV/JSONL.")
+@click.option("--dry-run", is_flag=True, help="Print the plan; make no write call, no journal.")
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write one line per row (action, id, status, key, message) to FILE.csv or .jsonl.",
+)
 @click.option("--yes", "-y", is_flag=True, help="Confirm deletes and merges without a prompt.")
-@click.option("--create-missing", is_flag=True, help="Create organizations named but missing.")
-@click.option("--replica", metavar="URL", help="sqlite:///pipedrive.db to match without search.")
-@click.option("--date-order", type=click.Choice(["dmy", "mdy"]), help="For dates like 01/02/2024.")
-@click.option("--journal", type=click.Path(dir_okay=False, path_type=Path), help="Journal file.")
+@click.option(
+    "--create-missing", is_flag=True, help="Create organizations a row names but Pipedrive lacks."
+)
+@click.option(
+    "--replica", metavar="URL", help="sqlite:///pipedrive.db: match on a replica, no search."
+)
+@click.option(
+    "--date-order",
+    type=click.Choice(["dmy", "mdy"]),
+    help="How to read ambiguous dates like 01/02/2024 (otherwise a row error).",
+)
+@click.option(
+    "--journal",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Journal file (default: beside the input; none for stdin).",
+)
 @click.option("--fresh", is_flag=True, help="Forget earlier runs of this file (journal reset).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the summary and errors.")
 @connection_options
@@ -80,6 +120,16 @@ def push(
     quiet: bool,
 ) -> None:
     """Create, update, upsert, delete or merge OBJECT records from a file.
+
+    \b
+    Records: deals, persons, organizations, activities, products, leads, notes
+      (insert, update, upsert, delete; merge for deals, persons, organizations).
+    Links, matched on the pair the row names (--key does not apply):
+      deal_products      deal + product (id, code or name) + item_price, quantity,
+                         ... (insert attaches, update, upsert, delete)
+      deal_participants  deal + person (id, email or name) (insert, upsert, delete)
+      deal_followers, person_followers, organization_followers, product_followers
+                         parent + user (id, email or name) (insert, upsert, delete)
 
     Columns name fields by their readable name, column name or key; values are
     converted by field type (option labels, 1200 EUR, dates, yes/no, several emails).

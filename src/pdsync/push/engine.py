@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pdsync.catalog.fields import FieldMapping
-from pdsync.errors import PushError
+from pdsync.errors import ConfigError, PushError
 from pdsync.fieldmap import load_catalog
 from pdsync.push.api import PushClient
 from pdsync.push.apply import Applier
@@ -21,6 +21,9 @@ from pdsync.push.convert import ConvertOptions, RowConverter
 from pdsync.push.fields import FieldSet
 from pdsync.push.inputs import InputRow
 from pdsync.push.journal import Journal
+from pdsync.push.link_apply import LinkApplier
+from pdsync.push.link_planner import LinkPlanner
+from pdsync.push.links import Children
 from pdsync.push.match import Matcher, resolve_key
 from pdsync.push.objects import ObjectSpec, check_mode, get_object
 from pdsync.push.plan import PlanItem, PlanSummary
@@ -101,7 +104,7 @@ def run_push(
         if options.dry_run:
             return result
         _confirm_destructive(journal, spec, options, confirm)
-        applier = Applier(client, spec, journal, clock)
+        applier = (LinkApplier if spec.link else Applier)(client, spec, journal, clock)
         for item in journal.items(pending_only=True):
             done = applier.apply(item)
             result.applied += done.status == "done"
@@ -121,18 +124,32 @@ def _planner(
     options: PushOptions,
     journal: Journal,
     replica: Replica | None,
-) -> Planner:
+) -> Planner | LinkPlanner:
     previous = replica.field_mappings(spec.fields_entity) if replica and spec.fields_entity else ()
     fields = load_fields(client, spec, previous)
-    key_name = options.key or (None if mode == "insert" else "id")
-    key = resolve_key(spec, fields, key_name, replica) if key_name else None
     lookups = RelationLookups(
         client, replica=replica, create_missing=options.create_missing, dry_run=options.dry_run
     )
     convert_options = ConvertOptions(options.date_order, dict(options.mappings), options.ignore)
     converter = RowConverter(spec, fields, lookups, convert_options)
+    if spec.link is not None:
+        _no_key_for_links(spec, options.key)
+        return LinkPlanner(spec, fields, converter, mode, journal, Children(client, spec))
+    key_name = options.key or (None if mode == "insert" else "id")
+    key = resolve_key(spec, fields, key_name, replica) if key_name else None
     matcher = Matcher(client, spec, fields, key, replica) if key and mode != "insert" else None
     return Planner(client, spec, fields, converter, mode, journal, key, matcher)
+
+
+def _no_key_for_links(spec: ObjectSpec, key: str | None) -> None:
+    link = spec.link
+    if key is None or link is None:
+        return
+    raise ConfigError(
+        f"{spec.name} are always matched on their {link.parent} and {link.target}; "
+        f"--key {key} does not apply.",
+        hint="Leave --key out; name the pair in the row's columns.",
+    )
 
 
 def _confirm_destructive(

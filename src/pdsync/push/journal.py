@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS rows (
     key_value TEXT,
     sent_at REAL,
     attempts INTEGER NOT NULL DEFAULT 0,
-    run INTEGER NOT NULL
+    run INTEGER NOT NULL,
+    parent_id TEXT
 );
 CREATE INDEX IF NOT EXISTS rows_match_key ON rows (match_key);
 """
@@ -60,6 +61,7 @@ class Previous:
     body: dict[str, Any] | None
     sent_at: float | None
     merge_with: Any
+    parent_id: Any = None
 
 
 def default_journal_path(source: str, object_name: str, mode: str) -> Path:
@@ -88,9 +90,16 @@ class Journal:
                 self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)  # IF NOT EXISTS: writes nothing to an existing one
             self._db.execute("BEGIN")
+            self._add_missing_columns()  # inside the transaction: a dry run rolls it back
         except sqlite3.DatabaseError as exc:
             raise StateError(f"The push journal {path} is unreadable ({exc}).") from None
         self.run = self._next_run()
+
+    def _add_missing_columns(self) -> None:
+        """Journals written before links were pushable lack ``parent_id``."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(rows)")}
+        if "parent_id" not in columns:
+            self._db.execute("ALTER TABLE rows ADD COLUMN parent_id TEXT")
 
     def _next_run(self) -> int:
         row = self._db.execute("SELECT max(run) FROM rows").fetchone()
@@ -120,7 +129,7 @@ class Journal:
 
     def previous(self, row: int) -> Previous | None:
         found = self._db.execute(
-            "SELECT row_hash, status, action, record_id, body, sent_at, merge_with "
+            "SELECT row_hash, status, action, record_id, body, sent_at, merge_with, parent_id "
             "FROM rows WHERE row_number = ?",
             (row,),
         ).fetchone()
@@ -134,6 +143,7 @@ class Journal:
             _load(found[4]),
             found[5],
             _load(found[6]),
+            _load(found[7]),
         )
 
     def first_row_with_key(self, match_key: str, before: int) -> int | None:
@@ -146,12 +156,14 @@ class Journal:
     def save(self, item: PlanItem, row_hash: str, match_key: str | None) -> None:
         self._db.execute(
             "INSERT INTO rows (row_number, row_hash, match_key, action, status, record_id, body,"
-            " changes, merge_with, message, key_value, run) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+            " changes, merge_with, message, key_value, run, parent_id)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
             " ON CONFLICT (row_number) DO UPDATE SET row_hash=excluded.row_hash,"
             " match_key=excluded.match_key, action=excluded.action, status=excluded.status,"
             " record_id=excluded.record_id, body=excluded.body, changes=excluded.changes,"
             " merge_with=excluded.merge_with, message=excluded.message,"
-            " key_value=excluded.key_value, run=excluded.run, sent_at=NULL, attempts=0",
+            " key_value=excluded.key_value, run=excluded.run, parent_id=excluded.parent_id,"
+            " sent_at=NULL, attempts=0",
             (
                 item.row,
                 row_hash,
@@ -165,6 +177,7 @@ class Journal:
                 item.message,
                 item.key,
                 self.run,
+                _dump(item.parent_id),
             ),
         )
 
@@ -176,11 +189,13 @@ class Journal:
             (self.run, match_key, row),
         )
 
-    def is_claimed(self, record_id: Any, row: int) -> bool:
-        """True if another row of this journal already created or wrote this record."""
+    def is_claimed(self, record_id: Any, row: int, parent_id: Any = None) -> bool:
+        """True if another row of this journal already created or wrote this record
+        (for a link: this child of this parent; a follower's id is its user's id)."""
         found = self._db.execute(
-            "SELECT 1 FROM rows WHERE record_id = ? AND row_number != ? AND status = 'done'",
-            (_dump(record_id), row),
+            "SELECT 1 FROM rows WHERE record_id = ? AND row_number != ? AND status = 'done'"
+            " AND parent_id IS ?",
+            (_dump(record_id), row, _dump(parent_id)),
         ).fetchone()
         return found is not None
 
@@ -218,7 +233,7 @@ class Journal:
         """
         sql = (
             "SELECT row_number, action, record_id, body, changes, message, key_value,"
-            " merge_with, status FROM rows WHERE run = ? AND row_number > ?"
+            " merge_with, status, parent_id FROM rows WHERE run = ? AND row_number > ?"
         )
         if pending_only:
             sql += " AND status IN ('planned', 'sending') AND action IN"
@@ -271,6 +286,7 @@ def _item(found: tuple[Any, ...]) -> PlanItem:
         key=found[6],
         merge_with=_load(found[7]),
         status=found[8],
+        parent_id=_load(found[9]),
     )
 
 

@@ -31,6 +31,29 @@ class SystemField:
 
 
 @dataclass(frozen=True)
+class LinkSpec:
+    """A child list hung on a parent record: ``{parent_path}/{id}/{child}``.
+
+    Rows name the parent (``parent`` field) and the linked item (``target`` field); the
+    pair is the match key. Only deal products carry values an update can change.
+    """
+
+    parent: str  # field code naming the parent record: deal_id, person_id, org_id…
+    parent_path: str  # deals, persons, organizations, products
+    child: str  # products, participants, followers
+    target: str  # field code of the linked item: product_id, person_id, user_id
+    id_field: str = "id"  # the child's id in list answers (followers: user_id)
+    has_values: bool = False  # True: the link has fields of its own (price, quantity…)
+    noun: str = "link"  # for messages: "follower", "participant", "deal product"
+
+    def collection(self, parent_id: object) -> str:
+        return f"{self.parent_path}/{parent_id}/{self.child}"
+
+    def item(self, parent_id: object, child_id: object) -> str:
+        return f"{self.collection(parent_id)}/{child_id}"
+
+
+@dataclass(frozen=True)
 class ObjectSpec:
     name: str  # the CLI noun: deals, persons, ...
     path: str  # collection path relative to the version root
@@ -47,6 +70,7 @@ class ObjectSpec:
     merge_path: str | None = None  # v1 PUT {id}/merge
     replica_table: str | None = None  # table name in a `pdsync sync` replica
     update_method: str = "PATCH"  # v1 notes still use PUT
+    link: LinkSpec | None = None  # set for children of a record (deal products, followers…)
 
     @property
     def label(self) -> str:
@@ -229,9 +253,80 @@ NOTES = ObjectSpec(
     replica_table="notes",
 )
 
-OBJECTS: dict[str, ObjectSpec] = {
-    spec.name: spec for spec in (DEALS, PERSONS, ORGANIZATIONS, ACTIVITIES, PRODUCTS, LEADS, NOTES)
-}
+_DEAL = SystemField("deal_id", "deal", ("deal", "deal_title"))
+
+DEAL_PRODUCTS = ObjectSpec(
+    name="deal_products",
+    path="deals",
+    system_fields=(
+        _DEAL,
+        SystemField("product_id", "product", ("product", "product_code", "product_name", "sku")),
+        SystemField("item_price", "double", ("price",)),
+        SystemField("quantity", "double", ("qty",)),
+        SystemField("tax", "double"),
+        SystemField("tax_method", "varchar"),
+        SystemField("discount", "double"),
+        SystemField("discount_type", "varchar"),
+        SystemField("comments", "text", ("comment",)),
+        SystemField("is_enabled", "boolean", ("enabled",)),
+        SystemField("product_variation_id", "int"),
+        SystemField("billing_frequency", "varchar"),
+        SystemField("billing_frequency_cycles", "int"),
+        SystemField("billing_start_date", "date"),
+    ),
+    required=("item_price", "quantity"),  # on attach, besides the deal and the product
+    link=LinkSpec(
+        "deal_id", "deals", "products", "product_id", has_values=True, noun="deal product"
+    ),
+)
+
+DEAL_PARTICIPANTS = ObjectSpec(
+    name="deal_participants",
+    path="deals",
+    version="v1",  # Pipedrive has no v2 participants endpoint
+    system_fields=(_DEAL, SystemField("person_id", "people", ("person", "person_email", "email"))),
+    modes=("insert", "upsert", "delete"),
+    link=LinkSpec("deal_id", "deals", "participants", "person_id", noun="participant"),
+)
+
+_FOLLOWER_USER = SystemField("user_id", "user", ("user", "user_email", "follower", "email"))
+
+
+def _followers(name: str, parent: SystemField, parent_path: str) -> ObjectSpec:
+    return ObjectSpec(
+        name=name,
+        path=parent_path,
+        system_fields=(parent, _FOLLOWER_USER),
+        modes=("insert", "upsert", "delete"),
+        link=LinkSpec(parent.code, parent_path, "followers", "user_id", "user_id", noun="follower"),
+    )
+
+
+DEAL_FOLLOWERS = _followers("deal_followers", _DEAL, "deals")
+PERSON_FOLLOWERS = _followers(
+    "person_followers", SystemField("person_id", "people", ("person", "person_email")), "persons"
+)
+ORGANIZATION_FOLLOWERS = _followers(
+    "organization_followers",
+    SystemField("org_id", "org", ("organization", "org", "organization_id", "org_name")),
+    "organizations",
+)
+PRODUCT_FOLLOWERS = _followers(
+    "product_followers",
+    SystemField("product_id", "product", ("product", "product_code")),
+    "products",
+)
+
+RECORD_OBJECTS = (DEALS, PERSONS, ORGANIZATIONS, ACTIVITIES, PRODUCTS, LEADS, NOTES)
+LINK_OBJECTS = (
+    DEAL_PRODUCTS,
+    DEAL_PARTICIPANTS,
+    DEAL_FOLLOWERS,
+    PERSON_FOLLOWERS,
+    ORGANIZATION_FOLLOWERS,
+    PRODUCT_FOLLOWERS,
+)
+OBJECTS: dict[str, ObjectSpec] = {spec.name: spec for spec in (*RECORD_OBJECTS, *LINK_OBJECTS)}
 
 # Singular and common spellings users type.
 _ALIASES = {
@@ -246,6 +341,9 @@ _ALIASES = {
     "product": "products",
     "lead": "leads",
     "note": "notes",
+    "deal_product": "deal_products",
+    "participants": "deal_participants",
+    "deal_participant": "deal_participants",
 }
 
 
@@ -266,7 +364,11 @@ def check_mode(spec: ObjectSpec, mode: str) -> Mode:
     for known in spec.modes:
         if known == mode:
             return known
+    why = ""
+    if spec.link is not None and not spec.link.has_values and mode == "update":
+        why = f" A {spec.link.noun} has no fields to update: it is there or it is not."
     raise ConfigError(
-        f"{spec.name} cannot be pushed with --mode {mode}.",
-        hint=f"{spec.name} supports: {', '.join(spec.modes)}.",
+        f"{spec.name} cannot be pushed with --mode {mode}.{why}",
+        hint=f"{spec.name} supports: {', '.join(spec.modes)}"
+        + (" (insert adds, delete removes)." if why else "."),
     )

@@ -32,6 +32,7 @@ class PlanItem:
     key: str | None = None  # the match key value as written
     merge_with: Any = None  # the surviving record of a merge
     status: Status = "planned"
+    parent_id: Any = None  # links (deal products, followers…): the record they hang on
 
     @property
     def writes(self) -> bool:
@@ -67,6 +68,8 @@ def render_item(item: PlanItem, object_name: str) -> str:
     """One line (plus one per changed field) describing what will happen to a row."""
     head = f"row {item.row:>5}  {item.action:<6}"
     target = f" {object_name} #{item.record_id}" if item.record_id is not None else ""
+    if item.parent_id is not None:
+        target += f" on #{item.parent_id}"
     if item.action == "create":
         shown = ", ".join(f"{c.name}={_short(c.new, 40)}" for c in item.changes)
         return f"{head} {object_name}: {shown or _fields_text(item.body or {})}".rstrip()

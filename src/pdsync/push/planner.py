@@ -76,7 +76,7 @@ class Planner:
         except RowError as exc:
             item = PlanItem(row.number, "error", message=str(exc))
         if same_row and previous is not None and previous.status == "sending":
-            item = _confirm_landed(item, previous)
+            item = confirm_landed(item, previous)
         self.journal.save(item, row_hash, match_key)
         return item
 
@@ -197,7 +197,7 @@ class Planner:
         return PlanItem(row, "merge", duplicate, merge_with=keep, key=match_key)
 
 
-def _confirm_landed(item: PlanItem, previous: Previous) -> PlanItem:
+def confirm_landed(item: PlanItem, previous: Previous) -> PlanItem:
     """A write left halfway whose effect is already there counts as applied, once."""
     if item.action != "skip" or previous.action == "create":
         return item
@@ -209,4 +209,5 @@ def _confirm_landed(item: PlanItem, previous: Previous) -> PlanItem:
         message="applied by an earlier run (confirmed by read-back)",
         key=item.key,
         status="done",
+        parent_id=previous.parent_id if previous.parent_id is not None else item.parent_id,
     )

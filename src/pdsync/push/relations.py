@@ -50,6 +50,8 @@ class RelationLookups:
         if isinstance(value, bool):
             raise RowError(f"{value!r} does not name a {kind}")
         text = str(value).strip()
+        if kind == "user" and text.isdigit():
+            return self._user_id(int(text))  # the list is loaded anyway: check the id
         if _is_id(kind, text):
             return int(text) if text.isdigit() else text
         key = (kind, text.lower(), pipeline_id)
@@ -109,6 +111,11 @@ class RelationLookups:
         field = "email" if "@" in text else "name"
         ids = [u["id"] for u in users if str(u.get(field, "")).strip().lower() == text.lower()]
         return _one(ids, "user", text, [str(u.get("email")) for u in users if u.get("email")])
+
+    def _user_id(self, user_id: int) -> int:
+        if any(u.get("id") == user_id for u in self._list("users", "v1")):
+            return user_id
+        raise RowError(f"no user #{user_id} in this company")
 
     def _stage(self, text: str, pipeline_id: int | None) -> Any:
         stages = self._list("stages", "v2")

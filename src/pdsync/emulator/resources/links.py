@@ -62,6 +62,11 @@ def register(router: Router, store: Store) -> None:
     router.add("GET", "/api/v2/deals/products", _batch_deal_products(store))
     router.add("GET", "/api/v1/deals/{id}/participants", _participants(store))
     router.add("POST", "/api/v1/deals/{id}/participants", _add_participant(store))
+    router.add(
+        "DELETE",
+        "/api/v1/deals/{id}/participants/{deal_participant_id}",
+        _remove_participant(store),
+    )
 
 
 def _parent(store: Store, entity: str, req: Request) -> Record:
@@ -253,5 +258,20 @@ def _add_participant(store: Store) -> Any:
         with store.lock:
             store.relations.writable("participant", "deal", deal["id"]).append(row)
         return ok({**_participant_v1(store, req, row, deal), "add_time": v1_time(row["add_time"])})
+
+    return handle
+
+
+def _remove_participant(store: Store) -> Any:
+    def handle(req: Request) -> Response:
+        deal = _parent(store, "deal", req)
+        wanted = req.path_params["deal_participant_id"]
+        with store.lock:
+            rows = store.relations.writable("participant", "deal", deal["id"])
+            row = next((r for r in rows if str(r["id"]) == wanted), None)
+            if row is None:
+                raise not_found("Deal participant")
+            rows.remove(row)
+        return ok({"id": row["id"]})
 
     return handle
