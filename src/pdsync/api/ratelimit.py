@@ -101,6 +101,10 @@ class RateGovernor:
         self._daily_exhausted: DailyBudgetExhaustedError | None = None
         self._daily_until = 0.0
         self._last: dict[str, float | None] = {}
+        # Until a first response has told us how full the window is (another process may
+        # have used it), one request at a time: a burst into a full window earns a 429
+        # for every request in it.
+        self._observed = False
 
     @classmethod
     def for_token(cls, key: str) -> RateGovernor:
@@ -137,6 +141,8 @@ class RateGovernor:
             if now < self._blocked_until:
                 return self._blocked_until - now
             self._expire(now)
+            if not self._observed and any(math.isinf(s.stamp) for s in self._slots):
+                return IN_FLIGHT_POLL
             wait = self._window_wait(now, search=False, limit=self.burst_limit)
             if search and wait == 0.0:
                 wait = self._window_wait(now, search=True, limit=self.search_limit)
@@ -176,6 +182,7 @@ class RateGovernor:
         daily_limit = _header_number(headers, "x-daily-ratelimit-token-limit")
         daily_remaining = _header_number(headers, "x-daily-ratelimit-token-remaining")
         with self._lock:
+            self._observed = True
             if limit is not None and limit >= 1:
                 if search:
                     self.search_limit = int(limit)

@@ -5,8 +5,10 @@
 * Daily budget: one pool of tokens per company (30,000 × plan multiplier × seats, or
   ``config.daily_budget``), each call charged its operation's ``x-token-cost``. The day
   is the UTC day; once the pool is empty every call gets 429 until midnight UTC.
-* Abuse: a token that calls again inside the window after a burst 429 is blocked by
-  "Cloudflare": 403 with an HTML page until that window has passed.
+* Abuse: a token that keeps calling inside the window after a burst 429 is blocked by
+  "Cloudflare": 403 with an HTML page until that window has passed. Requests a client
+  already had in flight when its first 429 came back are not "keeping on": the first
+  ``ABUSE_GRACE_CALLS`` calls inside the blocked window still get a plain 429.
 
 Only admitted requests occupy the window: rejected calls neither count nor cost.
 """
@@ -27,6 +29,9 @@ WINDOW_SECONDS = 2.0
 DAY_SECONDS = 86_400
 DAILY_WRITE_REQUESTS = 10_000  # legacy fair-use POST/PUT counter, reported for api_token only
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# Calls tolerated inside the window after a 429 before the 403 page: a client with a few
+# concurrent requests cannot recall the ones already sent when the first 429 arrives.
+ABUSE_GRACE_CALLS = 10
 
 Verdict = Literal["ok", "burst", "daily", "blocked"]
 
@@ -50,6 +55,7 @@ class _TokenState:
     search_window: deque[float] = field(default_factory=deque)
     blocked_until: float = 0.0  # after a general 429: every call is blocked
     search_blocked_until: float = 0.0  # after a search 429: further searches are blocked
+    calls_while_blocked: int = 0  # since the last 429; past the grace they earn the 403
 
 
 def _prune(window: deque[float], now: float) -> None:
@@ -122,7 +128,10 @@ class RateLimiter:
             now = self.clock.monotonic()
             state = self._tokens.setdefault(key, _TokenState())
             if now < state.blocked_until or (op.is_search and now < state.search_blocked_until):
-                return Admission("blocked")
+                state.calls_while_blocked += 1
+                if state.calls_while_blocked > ABUSE_GRACE_CALLS:
+                    return Admission("blocked")
+                return self._blocked_window_rejection(state, op.is_search, auth_kind, now)
             if self._spent >= self.config.budget:
                 return self._daily_rejection()
             window = state.search_window if op.is_search else state.window
@@ -154,7 +163,20 @@ class RateLimiter:
         else:
             full = state.window
             state.blocked_until = full[0] + WINDOW_SECONDS
+        state.calls_while_blocked = 0
         retry = _seconds_left(full, now)
+        headers = self._window_headers(window, limit, now) + self._daily_headers()
+        headers.append(("Retry-After", str(retry)))
+        return Admission("burst", headers, retry)
+
+    def _blocked_window_rejection(
+        self, state: _TokenState, is_search: bool, auth_kind: str, now: float
+    ) -> Admission:
+        """A 429 for a call inside the grace: the same answer as the first one."""
+        until = state.search_blocked_until if is_search else state.blocked_until
+        retry = max(1, math.ceil(max(state.blocked_until, until) - now))
+        window = state.search_window if is_search else state.window
+        limit = BURST_SEARCH if is_search else self.burst_limit(auth_kind)
         headers = self._window_headers(window, limit, now) + self._daily_headers()
         headers.append(("Retry-After", str(retry)))
         return Admission("burst", headers, retry)

@@ -7,7 +7,7 @@ from edge_fixtures import Harness, MakeHarness
 from pdsync.emulator.config import EmulatorConfig
 from pdsync.emulator.costs import CostTable
 from pdsync.emulator.edge_clock import FakeClock
-from pdsync.emulator.ratelimit import RateLimiter
+from pdsync.emulator.ratelimit import ABUSE_GRACE_CALLS, RateLimiter
 
 
 def test_headers_after_one_call_match_the_documented_example(harness: Harness) -> None:
@@ -31,6 +31,11 @@ def test_burst_429_then_cloudflare_403_for_calling_inside_the_window(harness: Ha
         assert limited.headers["Retry-After"] == "2"
         assert limited.headers["x-ratelimit-remaining"] == "0"
         assert limited.json()["success"] is False and limited.json()["errorCode"] == 429
+        # Calls a client already had in flight get the same 429 ...
+        for _ in range(ABUSE_GRACE_CALLS):
+            again = client.get("/api/v2/deals/1")
+            assert again.status_code == 429 and again.headers["Retry-After"] == "2"
+        # ... but a client that keeps calling is blocked.
         blocked = client.get("/api/v2/deals/1")
         assert blocked.status_code == 403
         assert blocked.headers["content-type"].startswith("text/html")
@@ -38,7 +43,7 @@ def test_burst_429_then_cloudflare_403_for_calling_inside_the_window(harness: Ha
         harness.clock.advance(1.6)  # the window that was full has passed
         assert client.get("/api/v2/deals/1").status_code == 200
         stats = client.get("/_emulator/stats").json()
-    assert (stats["responses_429"], stats["responses_403"]) == (1, 1)
+    assert (stats["responses_429"], stats["responses_403"]) == (1 + ABUSE_GRACE_CALLS, 1)
     assert stats["tokens_charged"] == 41  # rejected calls cost nothing
 
 
@@ -127,7 +132,7 @@ def test_windows_are_per_token(make_harness: MakeHarness) -> None:
 
 def test_limits_reset_endpoint_clears_windows_and_blocks(harness: Harness) -> None:
     with harness.client() as client:
-        for _ in range(42):
+        for _ in range(41 + ABUSE_GRACE_CALLS):
             client.get("/api/v2/deals/1")
         assert client.get("/api/v2/deals/1").status_code == 403
         client.post("/_emulator/limits/reset")

@@ -199,3 +199,18 @@ def test_daily_exhaustion_expires_after_the_reset() -> None:
         governor.try_acquire()
     clock.sleep(61)
     assert isinstance(governor.try_acquire(), Slot)
+
+
+def test_one_request_at_a_time_until_the_first_response_is_observed() -> None:
+    clock = FakeClock()
+    governor = RateGovernor(clock=clock)
+    first = governor.try_acquire()
+    assert isinstance(first, Slot)
+    # Another process may have filled the window: no second request while the first
+    # is in flight and nothing is known yet.
+    assert governor.try_acquire() == pytest.approx(0.05)
+    governor.release(first)
+    governor.observe({"x-ratelimit-limit": "40", "x-ratelimit-remaining": "30"})
+    # Once a response has been read, the window's own accounting takes over.
+    slots = [governor.try_acquire() for _ in range(5)]
+    assert all(isinstance(s, Slot) for s in slots)
