@@ -54,7 +54,8 @@ def test_dry_run_prints_the_plan_and_writes_nothing(server: EmulatorServer, tmp_
         "--report",
         str(report),
     )
-    assert out.exit_code == 0, out.output
+    assert out.exit_code == 8, out.output  # the plan has a row error: the dry run fails
+    assert "1 rows would not be pushed" in out.output
     assert "update persons #1" in out.output and "Account code: " in out.output
     assert "Plan: 0 to create, 1 to update" in out.output
     assert "Dry run: nothing was written." in out.output

@@ -196,6 +196,12 @@ def _finish(result: PushResult, report: Path | None, journal_path: Path | None) 
     click.echo(result.planned.line(), err=True)
     if result.dry_run:
         click.echo("Dry run: nothing was written.", err=True)
+        if result.errors:
+            # A plan with row errors fails, so scripts can gate the real run on the dry run.
+            raise PushError(
+                f"{result.errors} rows would not be pushed.",
+                hint=f"Fix them (see {report or 'the plan above'}) before the real run.",
+            )
         return
     click.echo(f"Applied {result.applied}, failed {result.failed}.", err=True)
     bad = result.failed + result.errors
