@@ -111,3 +111,28 @@ def test_send_delivers_a_file_through_the_outbox_once(tmp_path: Path) -> None:
         assert lead["title"] == "Trial Started" and lead["label_ids"] == [label]
         assert lead["value"] == {"amount": 50, "currency": "EUR"}
         client.close()
+
+
+def test_send_exits_9_when_events_end_as_dead_letters(tmp_path: Path) -> None:
+    with emulator() as srv:
+        client = client_for(srv)
+        create_fields(client)
+        # create_users is on in write_config, but a track with a non-ISO close date is
+        # rejected permanently: it must not look like success.
+        line = {
+            "type": "track",
+            "userId": "d-1",
+            "messageId": "d-tr",
+            "event": "Trial Started",
+            "properties": {"expected_close_date": "next week"},
+        }
+        events = tmp_path / "events.jsonl"
+        events.write_text(json.dumps(line) + "\n")
+        config = write_config(tmp_path, "wk-send-2")
+        env = {"PIPEDRIVE_API_TOKEN": srv.config.token, "PIPEDRIVE_BASE_URL": srv.url}
+        args = ["events", "send", str(events), "--config", str(config), "--wait", "30"]
+        result = CliRunner().invoke(main, args, env=env)
+        client.close()
+    assert result.exit_code == 9, result.output
+    assert "1 event(s)" in result.output and "dead letters" in result.output
+    assert "events status --dead" in result.output

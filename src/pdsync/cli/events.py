@@ -10,6 +10,7 @@ from contextlib import contextmanager
 import click
 
 from pdsync.cli.connopts import ConnectionFlags, connection_options, open_client
+from pdsync.errors import EventsError
 from pdsync.events_dest.config import EventsConfig, load_events_config
 from pdsync.events_dest.outbox import Outbox, Status
 from pdsync.events_dest.rules import PipedriveDestination
@@ -130,6 +131,7 @@ def send(
     """Deliver a JSON-lines file of events through the outbox, then report."""
     items = read_jsonl(file)
     with _outbox(config_path, outbox_path) as (config, outbox), open_client(conn_flags) as client:
+        dead_before = outbox.status().dead
         fresh = outbox.insert(items)
         click.echo(
             f"{sum(fresh)} event(s) queued, {len(fresh) - sum(fresh)} already seen.", err=True
@@ -145,6 +147,13 @@ def send(
         click.echo(
             "Some events are still waiting for a retry; `pdsync events serve` will deliver them.",
             err=True,
+        )
+    failed = current.dead - dead_before
+    if failed > 0:
+        raise EventsError(
+            f"{failed} event(s) of {file} could not be delivered and went to the dead letters.",
+            hint="`pdsync events status --dead` shows each reason; fix it, then "
+            "`pdsync events replay`.",
         )
 
 
