@@ -198,6 +198,28 @@ class DestinationConformance:
         assert dest.read_state().get("deals").bookmark == SYNCED
         assert dest.tables() == ["deals"]
 
+    def test_refresh_counts_against_the_live_table(self, dest: Destination) -> None:
+        def refresh(ids: list[int]) -> list[tuple[int, int, int]]:
+            results = [
+                dest.write_batch(
+                    Batch("deals", DEALS, [deal(i) for i in ids[:1]], mode="replace_begin")
+                ),
+                dest.write_batch(
+                    Batch("deals", DEALS, [deal(i) for i in ids[1:]], mode="replace_rows")
+                ),
+                dest.write_batch(Batch("deals", DEALS, [], mode="replace_commit")),
+            ]
+            return [(r.inserted, r.updated, r.marked_deleted) for r in results]
+
+        # The staged batches change nothing live; the commit counts against the live table.
+        assert refresh([1, 2, 3]) == [(0, 0, 0), (0, 0, 0), (3, 0, 0)]
+        assert refresh([1, 2, 3]) == [(0, 0, 0), (0, 0, 0), (0, 3, 0)]
+        dest.write_batch(Batch("deals", DEALS, deleted_ids=[3]))  # already marked: not re-counted
+        assert refresh([2, 4, 5]) == [(0, 0, 0), (0, 0, 0), (2, 1, 1)]
+        assert rows_of(dest, "deals", ["id"]) == [(2,), (4,), (5,)]
+        assert refresh([]) == [(0, 0, 0), (0, 0, 0), (0, 0, 3)]
+        assert dest.count("deals") == 0
+
     def test_crash_mid_replace_leaves_old_table(self, destination_factory: Factory) -> None:
         dest = destination_factory()
         dest.write_batch(Batch("deals", DEALS, [deal(1)], state=state(SYNCED)))

@@ -15,8 +15,6 @@ when a table reaches ``compact_after`` files (``?compact_after=``, default 200).
 
 from __future__ import annotations
 
-import hashlib
-import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -29,17 +27,18 @@ from pdsync.destinations.base import (
     Batch,
     BatchResult,
     FieldRecord,
-    utc_now,
 )
+from pdsync.destinations.batch_encode import encode_batch
 from pdsync.destinations.duckdb import DuckDBQueryResult, import_duckdb
+from pdsync.destinations.files_folder import folder_name, open_manifest, parse_files_url
 from pdsync.destinations.files_io import (
-    FORMATS,
     OP,
     SEQ,
     extension,
     import_pyarrow,
     write_batch_file,
 )
+from pdsync.destinations.files_keys import KeyIndex, text_keys
 from pdsync.destinations.files_manifest import (
     MANIFEST_NAME,
     BatchFile,
@@ -48,27 +47,15 @@ from pdsync.destinations.files_manifest import (
     write_atomically,
 )
 from pdsync.destinations.files_view import table_sql
+from pdsync.destinations.files_write import batch_file_columns, merged_fields, tombstone_rows
 from pdsync.destinations.identifiers import allocate_physical, check_identifier, quote
-from pdsync.destinations.sql_base import encode_batch
 from pdsync.destinations.sqlite_ddl import full_columns
 from pdsync.destinations.urls import DestinationUrl
-from pdsync.errors import ConfigError, DestinationError, SchemaError
+from pdsync.errors import DestinationError, SchemaError
 from pdsync.schema import DELETED_AT, Column, TableSchema
 from pdsync.sync.state import StreamState, SyncState
 
 __all__ = ["FilesDestination"]
-
-_SAFE_FOLDER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,80}")
-_BATCH_FILE = re.compile(r"\d{10}\.(parquet|csv|jsonl)")
-_KEY_TYPES = {"integer": "BIGINT", "real": "DOUBLE"}
-
-
-def folder_name(table: str) -> str:
-    """A folder name for ``table``: itself when filesystem-safe, else a slug plus a hash."""
-    if _SAFE_FOLDER.fullmatch(table):
-        return table
-    slug = re.sub(r"[^A-Za-z0-9_]+", "_", table).strip("_")[:40] or "table"
-    return f"{slug}-{hashlib.sha1(table.encode()).hexdigest()[:10]}"
 
 
 class FilesDestination:
@@ -92,45 +79,23 @@ class FilesDestination:
         self._duckdb = import_duckdb()
         if self.format == "parquet":
             import_pyarrow()
-        self._manifest = self._open()
+        self._manifest = open_manifest(self.root, self.format, readonly=readonly)
+        self._live_keys: dict[str, KeyIndex] = {}  # table -> keys of its committed files
+        self._staged_keys: dict[str, KeyIndex] = {}  # table -> keys of its refresh staging
         self._db = self._duckdb.connect(":memory:")
-        self._refresh_views()
+        # Tables whose view lags the manifest. Views are rebuilt when read, not per batch:
+        # DuckDB binds a view on creation, reading every file's footer (O(files) a batch).
+        self._stale: set[str] = set(self._manifest.tables)
 
     @classmethod
     def from_url(cls, url: DestinationUrl, *, readonly: bool = False) -> FilesDestination:
-        if url.host not in (None, "", "localhost"):
-            raise ConfigError(
-                f"A file URL names a local folder, not a host: {url.safe!r}.",
-                hint="Use three slashes: file:///data/pipedrive?format=parquet.",
-            )
-        path = url.path
-        if path.startswith("/"):
-            path = "/" + path.lstrip("/")  # file:///data and file:////data are the same
-        if path.startswith("/~"):
-            path = path[1:]
-        if not path or path == "/":
-            raise ConfigError(
-                f"The file URL {url.safe!r} names no folder.",
-                hint="Use e.g. file:///data/pipedrive?format=parquet.",
-            )
-        fmt = url.options.get("format", "parquet").lower()
-        if fmt not in FORMATS:
-            raise ConfigError(
-                f"Unknown format={fmt!r} in {url.safe!r}.",
-                hint="Use format=parquet, format=csv or format=jsonl.",
-            )
-        every = url.options.get("compact_after", "200")
-        if not every.isdigit() or int(every) < 2:
-            raise ConfigError(
-                f"compact_after={every!r} in {url.safe!r} is not a whole number ≥ 2.",
-                hint="Use e.g. compact_after=200.",
-            )
+        settings = parse_files_url(url)
         return cls(
-            Path(path).expanduser(),
-            fmt=fmt,
+            settings.root,
+            fmt=settings.fmt,
             readonly=readonly,
             url=url.safe,
-            compact_after=int(every),
+            compact_after=settings.compact_after,
         )
 
     # -- opening -----------------------------------------------------------------------------
@@ -139,58 +104,14 @@ class FilesDestination:
     def _manifest_path(self) -> Path:
         return self.root / MANIFEST_NAME
 
-    def _open(self) -> Manifest:
-        if self._manifest_path.is_file():
-            manifest = Manifest.load(self._manifest_path)
-            if manifest.format != self.format:
-                raise ConfigError(
-                    f"{self.root} holds a {manifest.format} replica, not {self.format}.",
-                    hint=f"Use format={manifest.format} in the URL, or another folder.",
-                )
-            if not self.readonly:
-                self._sweep(manifest)
-            return manifest
-        if self.readonly:
-            raise DestinationError(
-                f"No pdsync files replica at {self.root}.",
-                hint="Run `pdsync sync` first, or point --target at an existing replica.",
-            )
-        if self.root.is_dir() and any(not p.name.startswith(".") for p in self.root.iterdir()):
-            raise DestinationError(
-                f"{self.root} is not empty and is not a pdsync replica (no {MANIFEST_NAME}).",
-                hint="pdsync will not write into another application's folder: use a new one.",
-            )
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            manifest = Manifest(format=self.format, created_at=utc_now())
-            write_atomically(self._manifest_path, manifest.to_json().encode())
-        except OSError as exc:
-            raise DestinationError(
-                f"Cannot create the replica folder {self.root}: {exc.strerror}.",
-                hint="Choose a folder you can write to.",
-            ) from None
-        return manifest
-
-    def _sweep(self, manifest: Manifest) -> None:
-        """Remove batch files a crash left behind: written, but never committed."""
-        for entry in manifest.tables.values():
-            folder = self.root / folder_name(entry.name)
-            if not folder.is_dir():
-                continue
-            listed = {f.name for f in (*entry.files, *(entry.staging or ()))}
-            for path in folder.iterdir():
-                stray = path.name.endswith(".tmp") or (
-                    _BATCH_FILE.fullmatch(path.name) is not None and path.name not in listed
-                )
-                if stray:
-                    path.unlink(missing_ok=True)
-
-    def _refresh_views(self, only: str | None = None) -> None:
-        for entry in self._manifest.tables.values():
-            if only is not None and entry.name != only:
-                continue
-            sql = table_sql(entry, self.root / folder_name(entry.name), self.format, entry.files)
-            self._db.execute(f"CREATE OR REPLACE VIEW {quote(entry.name)} AS {sql}")
+    def _refresh_views(self) -> None:
+        """Bring every stale table's view up to the committed manifest."""
+        for name in sorted(self._stale):
+            entry = self._manifest.tables.get(name)
+            if entry is not None:
+                sql = table_sql(entry, self.root / folder_name(name), self.format, entry.files)
+                self._db.execute(f"CREATE OR REPLACE VIEW {quote(name)} AS {sql}")
+        self._stale.clear()
 
     # -- schema -------------------------------------------------------------------------------
 
@@ -270,6 +191,7 @@ class FilesDestination:
         if batch.mode == "replace_begin":
             dropped = list(entry.staging or ())
             entry = replace(entry, staging=())
+            self._staged_keys[entry.name] = KeyIndex()
         staging = batch.mode.startswith("replace")
         if staging and entry.staging is None:
             raise DestinationError(
@@ -278,24 +200,22 @@ class FilesDestination:
             )
         names, columns = encode_batch(batch, dedupe=batch.mode != "append")
         key_cols = [columns[names.index(k)] for k in batch.schema.primary_key]
-        keys = list(zip(*key_cols, strict=True)) if key_cols and batch.rows else []
-        existing = self._existing(entry, entry.staging if staging else entry.files, keys)
-        if batch.mode == "append" and (len(set(keys)) < len(keys) or existing):
+        keys = text_keys(zip(*key_cols, strict=True)) if key_cols and batch.rows else []
+        index = self._key_index(entry, staging=staging)
+        existing = sum(1 for k in keys if k in index)
+        if batch.mode == "append" and (existing or len(set(keys)) < len(keys)):
             raise DestinationError(
-                f"Append to {entry.name!r} would duplicate primary keys (e.g. {next(iter(existing or keys))}).",
+                f"Append to {entry.name!r} would duplicate primary keys.",
                 hint="A row broke a table constraint (a duplicate key in append mode); nothing of the batch was written.",
             )
-        deleted = columns[names.index(DELETED_AT)] if batch.rows else []
-        tombstones = self._tombstones(batch, entry, keys, deleted)
+        marks = columns[names.index(DELETED_AT)] if batch.rows else []
+        tombstones, gone = tombstone_rows(batch, entry, index, keys, marks)
         seq = self._manifest.seq + 1
-        shape = names if batch.rows else self._tomb_names(entry)
-        out = [list(c) for c in columns] if batch.rows else [[] for _ in shape]
-        for tomb in tombstones:
-            for i, value in enumerate(tomb):
-                out[i].append(value)
-        ups, downs = (len(columns[0]) if batch.rows else 0), len(tombstones)
-        out.append([seq * 2] * ups + [seq * 2 + 1] * downs)
-        out.append(["upsert"] * ups + ["delete"] * downs)
+        shape, out = batch_file_columns(
+            entry, names, columns if batch.rows else None, tombstones, seq
+        )
+        live = self._key_index(entry, staging=False) if batch.mode == "replace_commit" else None
+        fresh = index.updated(keys, marks, gone)  # the keys once this batch is committed
         written = self._write_file(entry, seq, shape, out)
         try:
             if written is not None:
@@ -311,81 +231,50 @@ class FilesDestination:
                     **self._manifest.state,
                     **{s.stream: s.to_json() for s in batch.state.values()},
                 },
-                fields=_merged_fields(self._manifest.fields, batch.field_mappings, batch.synced_at),
+                fields=merged_fields(self._manifest.fields, batch.field_mappings, batch.synced_at),
             )
+            refresh = self._refresh_counts(entry, fresh, live) if live is not None else None
             self._commit(manifest, [self.root / folder_name(entry.name) / f.name for f in dropped])
         except BaseException:
             if written is not None:
                 (self.root / folder_name(entry.name) / written.name).unlink(missing_ok=True)
             raise
+        if refresh is not None:
+            self._live_keys[entry.name] = fresh
+            self._staged_keys.pop(entry.name, None)
+        else:
+            (self._staged_keys if staging else self._live_keys)[entry.name] = fresh
         if len(entry.files) >= self.compact_after:
             self.compact(entry.name)
-        inserted = sum(1 for k in set(keys) if k not in existing)
-        return BatchResult(batch.stream, inserted, len(set(keys)) - inserted, len(tombstones))
-
-    def _tomb_names(self, entry: TableEntry) -> list[str]:
-        return [*entry.primary_key, DELETED_AT]
-
-    def _tombstones(
-        self,
-        batch: Batch,
-        entry: TableEntry,
-        keys: list[tuple[Any, ...]],
-        deleted: list[Any],
-    ) -> list[tuple[Any, ...]]:
-        """Tombstones for deleted ids that name a row alive once this batch's rows are in."""
-        if not batch.deleted_ids:
-            return []
+        if refresh is not None:
+            return BatchResult(batch.stream, *refresh)
+        if staging:  # staged rows change nothing live until replace_commit
+            return BatchResult(batch.stream)
         if not entry.primary_key:
-            raise DestinationError(
-                f"Table {entry.name!r} has no primary key, so deletes cannot be marked.",
-                hint="Declare a primary key for the stream.",
-            )
-        width = len(entry.primary_key)
-        wanted = list(dict.fromkeys(_as_key(i, width) for i in batch.deleted_ids))
-        alive = dict(self._existing(entry, entry.files, wanted))
-        alive.update({key: mark is None for key, mark in zip(keys, deleted, strict=True)})
-        mark = batch.deleted_at or batch.synced_at
-        shape = (
-            [c.name for c in full_columns(batch.schema)] if batch.rows else self._tomb_names(entry)
-        )
-        out = []
-        for key in wanted:
-            if alive.get(key):
-                row: list[Any] = [None] * len(shape)
-                for name, value in zip(entry.primary_key, key, strict=True):
-                    row[shape.index(name)] = value
-                row[shape.index(DELETED_AT)] = mark
-                out.append(tuple(row))
-        return out
+            return BatchResult(batch.stream, inserted=len(out[-1]))
+        distinct = len(set(keys))
+        return BatchResult(batch.stream, distinct - existing, existing, len(tombstones))
 
-    def _existing(
-        self, entry: TableEntry, files: Sequence[BatchFile] | None, keys: Sequence[tuple[Any, ...]]
-    ) -> dict[tuple[Any, ...], bool]:
-        """Which of ``keys`` are rows in ``files``, each with whether it is alive."""
-        if not keys or not files or not entry.primary_key:
-            return {}
-        folder = self.root / folder_name(entry.name)
-        view = table_sql(entry, folder, self.format, files, only=(DELETED_AT,))
-        types = entry.types
-        lists = ", ".join(
-            f"unnest(?::{_KEY_TYPES.get(types[k], 'VARCHAR')}[]) AS k{i}"
-            for i, k in enumerate(entry.primary_key)
-        )
-        on = " AND ".join(
-            f"CAST(v.{quote(entry.physical[k])} AS VARCHAR) = CAST(w.k{i} AS VARCHAR)"
-            for i, k in enumerate(entry.primary_key)
-        )
-        key_cols = ", ".join(f"w.k{i}" for i in range(len(entry.primary_key)))
-        deleted = quote(entry.physical[DELETED_AT])
-        params = [[k[i] for k in keys] for i in range(len(entry.primary_key))]
-        rows = self._db.execute(
-            f"WITH w AS (SELECT {lists}) SELECT {key_cols}, v.{deleted} IS NULL "
-            f"FROM ({view}) v JOIN w ON {on}",
-            params,
-        ).fetchall()
-        by_text = {tuple(str(x) for x in k): k for k in keys}
-        return {by_text[tuple(str(x) for x in r[:-1])]: bool(r[-1]) for r in rows}
+    def _key_index(self, entry: TableEntry, *, staging: bool) -> KeyIndex:
+        """The keys of the table's live (or staged) files: read once, then kept current."""
+        cache = self._staged_keys if staging else self._live_keys
+        index = cache.get(entry.name)
+        if index is None:
+            files = (entry.staging or ()) if staging else entry.files
+            folder = self.root / folder_name(entry.name)
+            index = KeyIndex.read(self._db, entry, folder, self.format, files)
+            cache[entry.name] = index
+        return index
+
+    def _refresh_counts(
+        self, entry: TableEntry, staged: KeyIndex, live: KeyIndex
+    ) -> tuple[int, int, int]:
+        """(inserted, updated, removed) of the swap, against the live table before it."""
+        if entry.primary_key:
+            return staged.compare(live)
+        # Keyless: every staged row is new and every live row goes.
+        alive = self.count(entry.name, include_deleted=False) if entry.name in self.tables() else 0
+        return sum(f.rows for f in entry.files), 0, alive
 
     def _write_file(
         self, entry: TableEntry, seq: int, names: list[str], columns: list[list[Any]]
@@ -418,8 +307,7 @@ class FilesDestination:
             ) from None
         changed = [n for n, t in manifest.tables.items() if self._manifest.tables.get(n) != t]
         self._manifest = manifest
-        for name in changed:
-            self._refresh_views(name)
+        self._stale.update(changed)
         for path in obsolete:
             path.unlink(missing_ok=True)
 
@@ -432,6 +320,7 @@ class FilesDestination:
                 entry = self._manifest.tables[name]
                 if len(entry.files) < 2:
                     continue
+                self._refresh_views()
                 rows = self._db.execute(f"SELECT * FROM {quote(name)}").fetchall()
                 seq = self._manifest.seq + 1
                 names = [logical for logical, _, _ in entry.columns]
@@ -484,6 +373,7 @@ class FilesDestination:
         bound: Any = dict(params) if isinstance(params, Mapping) else list(params)
         try:
             with self._lock:
+                self._refresh_views()
                 cursor = self._db.cursor()
                 cursor.execute(sql, bound)
         except self._duckdb.Error as exc:
@@ -505,28 +395,3 @@ class FilesDestination:
 
     def __repr__(self) -> str:
         return f"FilesDestination({self.url!r})"
-
-
-def _as_key(value: Any, width: int) -> tuple[Any, ...]:
-    key = tuple(value) if isinstance(value, (tuple, list)) else (value,)
-    if len(key) != width:
-        raise DestinationError(
-            f"Deleted id {value!r} does not match a {width}-column primary key.",
-            hint="Pass composite keys as tuples in primary-key order.",
-        )
-    return key
-
-
-def _merged_fields(
-    saved: list[dict[str, Any]], records: Sequence[FieldRecord], now: str
-) -> list[dict[str, Any]]:
-    """Upsert field mappings; the column and first_seen are frozen at first sight."""
-    by_key = {(f["entity"], f["key"]): f for f in saved}
-    for r in records:
-        old = by_key.get((r.entity, r.key))
-        by_key[(r.entity, r.key)] = {
-            **vars(r),
-            "column": old["column"] if old else r.column,
-            "first_seen": old["first_seen"] if old else (r.first_seen or now),
-        }
-    return list(by_key.values())

@@ -185,6 +185,19 @@ class PostgresDestination(SQLDestination):
             for row in zip(*columns, strict=True):
                 write(row)
 
+    def _upsert(self, insert: str, target: str, key: tuple[str, ...], rows: int) -> int:
+        # The insert reports which rows it created: a fresh row version has xmax = 0,
+        # one that ON CONFLICT updated carries the updating transaction's id. No second
+        # scan of the target (a join against an un-analysed temp table may seq-scan it).
+        if not key:
+            self._run(insert)
+            return 0
+        counted = self._run(
+            f"WITH done AS ({insert} RETURNING (xmax = 0) AS fresh) "
+            "SELECT COUNT(*) FILTER (WHERE fresh) FROM done"
+        )
+        return rows - int(counted[0][0])  # DO NOTHING returns no row for existing keys
+
     def _drop_load(self) -> None:
         self._run(f"DROP TABLE IF EXISTS pg_temp.{LOAD_TABLE}")
 

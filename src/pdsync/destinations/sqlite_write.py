@@ -2,8 +2,10 @@
 
 Merge is ``INSERT … ON CONFLICT (pk) DO UPDATE SET`` of the batch's columns only, so a
 column the batch does not carry (a custom field deleted in Pipedrive) keeps its data.
-Inserted vs updated is counted with one indexed ``IN`` lookup per 500 keys before the
-write, which costs far less than the write itself.
+Inserted vs updated is counted before the write with ONE indexed lookup of the whole
+batch's keys, passed as a single JSON array parameter (``IN (SELECT value FROM
+json_each(?))``): no per-500-key statements, no flattened parameter lists. A full
+refresh is counted against the live table at ``replace_commit`` (see refresh_counts).
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pdsync.destinations.base import Batch, BatchResult, FieldRecord
+from pdsync.destinations.batch_encode import check_row_keys
 from pdsync.destinations.identifiers import quote
+from pdsync.destinations.refresh_counts import RefreshCounts, refresh_count_sql, refresh_counts
 from pdsync.destinations.sqlite_ddl import (
     FIELDS_TABLE,
     STATE_TABLE,
@@ -23,14 +27,12 @@ from pdsync.destinations.sqlite_ddl import (
     full_columns,
     staging_name,
 )
-from pdsync.destinations.values import encode_json, make_row_encoder
-from pdsync.errors import DestinationError, SchemaError
+from pdsync.destinations.values import compile_encoder, encode_json
+from pdsync.errors import DestinationError
 from pdsync.schema import DELETED_AT, SYNCED_AT
 from pdsync.sync.state import StreamState
 
 __all__ = ["apply_batch"]
-
-_KEY_CHUNK = 500
 
 
 def apply_batch(conn: sqlite3.Connection, batch: Batch, info: TableInfo) -> BatchResult:
@@ -52,7 +54,11 @@ def apply_batch(conn: sqlite3.Connection, batch: Batch, info: TableInfo) -> Batc
             )
     inserted, updated = _write_rows(conn, batch, info, target)
     marked = _mark_deleted(conn, batch, info)
+    if batch.mode.startswith("replace"):
+        inserted = updated = 0  # staged rows change nothing live until the commit
     if batch.mode == "replace_commit":
+        counts = _refresh_counts(conn, info)
+        inserted, updated, marked = counts.inserted, counts.updated, counts.removed
         _swap_in(conn, info)
     _save_fields(conn, batch.field_mappings, batch.synced_at)
     _save_state(conn, batch.state.values(), batch.synced_at)
@@ -65,33 +71,24 @@ def _write_rows(
     if not batch.rows:
         return 0, 0
     columns = full_columns(batch.schema)
-    _check_keys(batch, {c.name for c in columns})
-    encode = make_row_encoder(columns, {SYNCED_AT: batch.synced_at})
-    values = [encode(row) for row in batch.rows]
-    names = [c.name for c in columns]
-    key_pos = [names.index(k) for k in batch.schema.primary_key]
-    keys = {tuple(v[i] for i in key_pos) for v in values}
-    if key_pos and any(None in k for k in keys):
+    encoder = compile_encoder(columns)
+    check_row_keys(batch.stream, batch.rows, set(encoder.names))
+    encoded = encoder.columns(batch.rows, {SYNCED_AT: batch.synced_at})
+    names = list(encoder.names)
+    key_cols = [encoded[names.index(k)] for k in batch.schema.primary_key]
+    if any(None in col for col in key_cols):
         raise DestinationError(
             f"A row of {batch.stream!r} has no value for its primary key {list(batch.schema.primary_key)}.",
             hint="This is a bug in the stream's normalisation; please report it.",
         )
-    existing = _existing_keys(conn, target, info, keys) if key_pos else 0
+    keys = set(key_cols[0]) if len(key_cols) == 1 else set(zip(*key_cols, strict=True))
+    existing = _existing_keys(conn, target, info, keys) if key_cols else 0
     physical = [info.physical[n] for n in names]
+    values = list(zip(*encoded, strict=True))
     conn.executemany(_insert_sql(target, physical, info.primary_key, batch.mode), values)
-    if not key_pos:
+    if not key_cols:
         return len(values), 0
     return len(keys) - existing, existing
-
-
-def _check_keys(batch: Batch, known: set[str]) -> None:
-    for row in batch.rows:
-        if not known.issuperset(row):
-            unknown = sorted(set(row) - known)
-            raise SchemaError(
-                f"Rows of {batch.stream!r} carry columns the batch schema lacks: {unknown[:5]}.",
-                hint="Add the columns to the batch's TableSchema (this is a bug in the sync engine).",
-            )
 
 
 def _insert_sql(table: str, physical: list[str], key: tuple[str, ...], mode: str) -> str:
@@ -106,27 +103,27 @@ def _insert_sql(table: str, physical: list[str], key: tuple[str, ...], mode: str
     return f"{sql} ON CONFLICT ({conflict}) {action}"
 
 
-def _key_predicate(key: tuple[str, ...], count: int) -> str:
+def _existing_keys(conn: sqlite3.Connection, table: str, info: TableInfo, keys: set[Any]) -> int:
+    """How many of ``keys`` (values, or tuples for a composite key) ``table`` holds."""
+    # json_each yields each array element with SQLite's own type (integer, real, text),
+    # and the key column's affinity applies to the comparison, as with a bound value.
+    array = encode_json(list(keys))
+    key = info.primary_key
     if len(key) == 1:
-        return f"{quote(key[0])} IN ({', '.join('?' for _ in range(count))})"
-    row = "(" + ", ".join("?" for _ in key) + ")"
-    cols = "(" + ", ".join(quote(k) for k in key) + ")"
-    return f"{cols} IN (VALUES {', '.join(row for _ in range(count))})"
+        sql = f"SELECT COUNT(*) FROM {quote(table)} WHERE {quote(key[0])} IN (SELECT value FROM json_each(?))"
+    else:
+        on = " AND ".join(
+            f"t.{quote(k)} = json_extract(j.value, '$[{i}]')" for i, k in enumerate(key)
+        )
+        sql = f"SELECT COUNT(*) FROM json_each(?) j JOIN {quote(table)} t ON {on}"
+    return int(conn.execute(sql, (array,)).fetchone()[0])
 
 
-def _existing_keys(
-    conn: sqlite3.Connection, table: str, info: TableInfo, keys: set[tuple[Any, ...]]
-) -> int:
-    ordered = list(keys)
-    found = 0
-    for start in range(0, len(ordered), _KEY_CHUNK):
-        chunk = ordered[start : start + _KEY_CHUNK]
-        params = [v for k in chunk for v in k]
-        where = _key_predicate(info.primary_key, len(chunk))
-        found += conn.execute(
-            f"SELECT COUNT(*) FROM {quote(table)} WHERE {where}", params
-        ).fetchone()[0]
-    return int(found)
+def _refresh_counts(conn: sqlite3.Connection, info: TableInfo) -> RefreshCounts:
+    sql = refresh_count_sql(
+        info.name, staging_name(info.name), info.primary_key, info.physical[DELETED_AT], quote
+    )
+    return refresh_counts(lambda text: conn.execute(text).fetchall(), sql)
 
 
 def _mark_deleted(conn: sqlite3.Connection, batch: Batch, info: TableInfo) -> int:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from pdsync.destinations.identifiers import allocate_physical, quote
 from pdsync.destinations.urls import DEFAULT_TARGET, parse_destination_url, sqlite_path
-from pdsync.destinations.values import make_row_encoder
+from pdsync.destinations.values import compile_encoder, make_row_encoder
 from pdsync.errors import ConfigError, SchemaError
 from pdsync.schema import Column
 
@@ -87,3 +87,34 @@ def test_urls() -> None:
     assert "s3cr3tpw" not in pg.safe and "s3cr3tpw" not in repr(pg)
     with pytest.raises(ConfigError, match="Not a destination URL"):
         parse_destination_url("pipedrive")
+
+
+def test_compiled_encoder_passes_bindable_columns_through_and_converts_the_rest() -> None:
+    columns = (
+        Column("id", "integer"),
+        Column("title", "text"),
+        Column("ok", "boolean"),
+        Column("meta", "json"),
+        Column("synced", "timestamp"),
+    )
+    encoder = compile_encoder(columns)
+    assert compile_encoder(columns) is encoder  # planned once per table
+    rows = [
+        {"id": 1, "title": "a", "ok": True, "meta": "x"},
+        {"id": 2, "title": {"nested": 1}, "ok": "no", "meta": None, "synced": "mine"},
+        {"id": 3},  # ragged: missing keys are NULL, or the batch's constant
+    ]
+    assert encoder.rows(rows, {"synced": "S"}) == [
+        (1, "a", True, '"x"', "S"),
+        (2, '{"nested":1}', 0, None, "mine"),
+        (3, None, None, None, "S"),
+    ]
+    uniform = [{"id": i, "title": f"t{i}"} for i in range(3)]
+    assert encoder.columns(uniform, {"synced": "S"}) == [
+        [0, 1, 2],
+        ["t0", "t1", "t2"],
+        [None] * 3,
+        [None] * 3,
+        ["S"] * 3,
+    ]
+    assert encoder.rows([]) == []
