@@ -52,6 +52,9 @@ AWFUL_NAMES = [
     "back`tick",
     "[bracket]",
     "50% off?",
+    "xmax",  # a PostgreSQL system column name
+    "rowid",  # SQLite's and DuckDB's row id alias
+    "oid",
 ]
 
 SYNCED = "2024-06-01T00:00:00Z"

@@ -56,6 +56,7 @@ def allocate_physical(
     *,
     fold: Callable[[str], str] = str.lower,
     max_bytes: int | None = None,
+    reserved: Iterable[str] = (),
 ) -> dict[str, str]:
     """Map each logical name to a physical column name, distinct under ``fold``.
 
@@ -63,7 +64,8 @@ def allocate_physical(
     when it is free and a ``__2``, ``__3``… suffix otherwise, in the order given.
     """
     mapping = dict(existing)
-    taken = {fold(p) for p in mapping.values()}
+    # ``reserved``: names the database keeps for itself (PostgreSQL's system columns).
+    taken = {fold(p) for p in mapping.values()} | {fold(r) for r in reserved}
     for logical in wanted:
         if logical in mapping:
             continue

@@ -74,6 +74,8 @@ class PostgresDestination(SQLDestination):
     engine = "PostgreSQL"
     placeholder = "%s"
     max_identifier_bytes = 63
+    # System columns every PostgreSQL table has: a custom field named "xmax" gets "xmax__2".
+    reserved_columns = frozenset({"tableoid", "xmin", "cmin", "xmax", "cmax", "ctid", "oid"})
 
     def __init__(
         self, conninfo: str, *, schema: str = DEFAULT_SCHEMA, readonly: bool = False

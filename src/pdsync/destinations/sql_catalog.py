@@ -51,6 +51,7 @@ class SQLCatalog(abc.ABC):
     placeholder = "?"  # the driver's parameter marker
     max_identifier_bytes: int = 255
     fold: Callable[[str], str] = staticmethod(str.lower)  # how the database compares names
+    reserved_columns: frozenset[str] = frozenset()  # names a table cannot have
     engine = "SQL"
 
     def __init__(self, *, readonly: bool) -> None:
@@ -232,7 +233,11 @@ class SQLCatalog(abc.ABC):
 
     def _allocate(self, existing: Mapping[str, str], wanted: Sequence[str]) -> dict[str, str]:
         return allocate_physical(
-            existing, wanted, fold=self.fold, max_bytes=self.max_identifier_bytes
+            existing,
+            wanted,
+            fold=self.fold,
+            max_bytes=self.max_identifier_bytes,
+            reserved=self.reserved_columns,
         )
 
     def _create_table(self, table: str, spec: list[tuple[str, str]], key: tuple[str, ...]) -> None:
