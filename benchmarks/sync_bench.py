@@ -41,7 +41,8 @@ from pdsync.sync.engine import SyncEngine, SyncOptions
 from pdsync.sync.replication import StreamSelection
 from pdsync.sync.report import SyncReport
 
-STREAMS = ["deals", "persons", "organizations", "activities"]
+STREAMS = ["deals", "persons", "organizations", "activities", "deal_products"]
+TOP_LEVEL = STREAMS[:4]
 FIELD_ENDPOINTS = 3  # dealFields, personFields, organizationFields
 
 
@@ -107,8 +108,12 @@ def run_sync(client: PipedriveClient, db: Path, **options: Any) -> SyncReport:
 
 def minimum_requests(db: Path) -> int:
     with sqlite3.connect(db) as conn:
-        counts = [conn.execute(f'SELECT COUNT(*) FROM "{s}"').fetchone()[0] for s in STREAMS]
-    return sum(max(1, math.ceil(c / 500)) for c in counts) + FIELD_ENDPOINTS
+        counts = [conn.execute(f'SELECT COUNT(*) FROM "{s}"').fetchone()[0] for s in TOP_LEVEL]
+        # deal_products: one batch call per 100 deals that have products (and ≤ 500 rows).
+        parents = conn.execute("SELECT COUNT(*) FROM deals WHERE products_count > 0").fetchone()[0]
+    return (
+        sum(max(1, math.ceil(c / 500)) for c in counts) + math.ceil(parents / 100) + FIELD_ENDPOINTS
+    )
 
 
 def peak_rss_mb() -> float:
@@ -162,6 +167,10 @@ def limited_run(args: argparse.Namespace, workdir: Path) -> None:
         print(
             f"rows read           {report.totals['rows']:,} (updated {report.totals['updated']:,})"
         )
+        for s in report.streams:
+            print(
+                f"  {s.stream:<18}{s.rows:>8,} rows, {s.updated:,} updated, {s.deleted:,} deleted"
+            )
         print(
             f"requests            {stats['total_requests']:,}   tokens {stats['tokens_charged']:,}"
         )

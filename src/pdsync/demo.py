@@ -26,7 +26,7 @@ from pdsync.progress import Event
 from pdsync.sync.engine import SyncEngine, SyncOptions
 from pdsync.sync.replication import select_streams
 from pdsync.sync.report import SyncReport, format_report
-from pdsync.sync.run import default_streams
+from pdsync.sync.run import default_streams, incremental_capable
 
 DEMO_FILE = "pdsync-demo.db"
 Say = Callable[[str], None]
@@ -96,10 +96,7 @@ def _sync(
 ) -> SyncReport:
     from datetime import timedelta
 
-    from pdsync.catalog.registry import CATALOG
-
-    capable = {name: spec.incremental is not None for name, spec in CATALOG.items()}
-    selections = select_streams(capable, requested=default_streams())
+    selections = select_streams(incremental_capable(), requested=default_streams())
     options = SyncOptions(
         reconcile_every=timedelta(0) if reconcile_every_run else timedelta(hours=24)
     )
@@ -111,12 +108,15 @@ def _sync(
 
 
 def _make_changes(client: PipedriveClient) -> str:
-    deals = client.get("deals", params={"limit": 10, "sort_by": "id"})["data"]
+    params = {"limit": 50, "sort_by": "id", "include_fields": "products_count"}
+    deals = client.get("deals", params=params)["data"]
     for deal in deals[:5]:
         client.patch(
             f"deals/{deal['id']}", json={"title": deal["title"] + " (renegotiated)", "value": 12345}
         )
-    for deal in deals[5:8]:
+    # Deleted deals that have products: their deal_products rows are marked deleted too.
+    with_products = [d for d in deals[5:] if (d.get("products_count") or 0) > 0]
+    for deal in with_products[:3]:
         client.delete(f"deals/{deal['id']}")
     persons = client.get("persons", params={"limit": 2, "sort_by": "id"})["data"]
     for person in persons:
@@ -131,12 +131,16 @@ def _make_changes(client: PipedriveClient) -> str:
 def _sample_query(target: Path, column: str) -> tuple[list[str], list[tuple[Any, ...]]]:
     destination = open_destination(f"sqlite:///{target}", readonly=True)
     try:
+        # Two pipelines may have stages of the same name: show both, in pipeline order.
         sql = (
-            "SELECT s.name AS stage, COUNT(*) AS deals, ROUND(SUM(d.value), 2) AS value, "
+            "SELECT p.name AS pipeline, s.name AS stage, COUNT(*) AS deals, "
+            "ROUND(SUM(d.value), 2) AS value, "
             f'SUM(d."{column}" IS NOT NULL) AS with_{column}, '
             "SUM(d._pdsync_deleted_at IS NOT NULL) AS deleted "
             "FROM deals d JOIN stages s ON s.id = d.stage_id "
-            "GROUP BY s.pipeline_id, s.order_nr, s.name ORDER BY s.pipeline_id, s.order_nr LIMIT 12"
+            "JOIN pipelines p ON p.id = s.pipeline_id "
+            "GROUP BY p.order_nr, p.id, s.order_nr, s.id "
+            "ORDER BY p.order_nr, p.id, s.order_nr, s.id"
         )
         result = destination.query(sql)
         return list(result.columns), list(result)

@@ -22,12 +22,9 @@ from pdsync.config import Connection
 from pdsync.discover import discover, fetch_field_defs
 from pdsync.emulator.config import EmulatorConfig
 from pdsync.emulator.server import EmulatorServer
-from pdsync.errors import NotFoundError
 from pdsync.sync.normalize import Normalizer
 
 PARENTS_PER_CHILD = 5
-# Routes the emulator does not serve yet (reported); a 404 there is an expected failure.
-EMULATOR_GAPS = {"files", "note_fields", "organization_relationships"}
 
 
 @pytest.fixture(scope="module")
@@ -90,12 +87,7 @@ def test_every_record_of_every_stream_normalises(
     if spec.fields_entity:
         assert fields is not None, f"no {spec.fields_entity} fields served"
     normalizer = Normalizer(spec, fields)
-    try:
-        sample = read_sample(client, spec)
-    except NotFoundError:
-        if spec.name in EMULATOR_GAPS:
-            pytest.xfail(f"the emulator does not serve {spec.api_path} yet")
-        raise
+    sample = read_sample(client, spec)  # every route is served: a 404 fails the test
     for record, parent_id in sample:
         row = normalizer(record, parent_id)
         assert all(row[k] is not None for k in spec.primary_key)

@@ -8,8 +8,17 @@ import pytest
 from sync_helpers import make_client
 
 from pdsync.api.client import PipedriveClient
+from pdsync.api.ratelimit import RateGovernor
 from pdsync.emulator.config import EmulatorConfig
 from pdsync.emulator.server import EmulatorServer
+
+
+@pytest.fixture(autouse=True)
+def fresh_governors() -> Iterator[None]:
+    """Governors are shared per token in a process: a spent budget must not leak across tests."""
+    RateGovernor.forget_all()
+    yield
+    RateGovernor.forget_all()
 
 
 @pytest.fixture

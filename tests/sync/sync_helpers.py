@@ -17,8 +17,9 @@ from pdsync.emulator.server import EmulatorServer
 from pdsync.sync.engine import SyncEngine, SyncOptions
 from pdsync.sync.replication import select_streams
 from pdsync.sync.report import SyncReport
+from pdsync.sync.run import incremental_capable
 
-CAPABLE = {name: spec.incremental is not None for name, spec in CATALOG.items()}
+CAPABLE = incremental_capable()
 
 
 def sync(

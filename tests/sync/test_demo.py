@@ -14,8 +14,18 @@ def test_demo_syncs_changes_and_queries(tmp_path: Path) -> None:
     assert deals.updated == 5 and deals.deleted == 3
     assert result.second.stream("persons").deleted == 2
     assert result.first.stream("deals").inserted > 40
-    assert result.query_columns[:2] == ["stage", "deals"]
+    assert result.query_columns[:3] == ["pipeline", "stage", "deals"]
+    pairs = [(row[0], row[1]) for row in result.query_rows]
+    assert len(set(pairs)) == len(pairs)  # same-named stages of two pipelines stay apart
     assert sum(row[-1] for row in result.query_rows) == 3  # deleted deals, kept and marked
-    assert sum(row[3] for row in result.query_rows) == 1  # the new custom field, by its name
+    assert sum(row[4] for row in result.query_rows) == 1  # the new custom field, by its name
+    # Children: only the changed deals' products are read; the deleted deals' are marked.
+    products = result.second.stream("deal_products")
+    assert products.mode == "incremental"
+    assert 0 < products.rows < result.first.stream("deal_products").rows / 4
+    assert products.deleted > 0
+    # Full refreshes count against the live table: nothing new, nothing changed.
+    pipelines = result.second.stream("pipelines")
+    assert (pipelines.inserted, pipelines.updated, pipelines.unchanged) == (0, 0, pipelines.rows)
     text = "\n".join(lines)
     assert "Full sync" in text and "Incremental sync" in text and "requests" in text

@@ -14,7 +14,12 @@ committed, the writer lists ``id, update_time`` (and the parent's counter, e.g.
 A chunk's rows *replace* the children of its parents: child rows of those parents
 that the API no longer lists are marked deleted in the same transaction. The child
 bookmark advances to the highest parent ``update_time`` of the contiguous prefix of
-committed chunks, so a killed run resumes at the first chunk not committed.
+committed chunks, so a killed run resumes at the first chunk not committed; once every
+chunk is committed it moves to the parent's bookmark (the parent table is complete up
+to there), so the next run reads the children of the parents changed after it only.
+
+Children start once the parent is *finished* (its deletes included), so the children
+of a parent deleted in Pipedrive are marked deleted too (:func:`orphaned_children`).
 """
 
 from __future__ import annotations
@@ -80,10 +85,26 @@ def list_parents(destination: Destination, child: StreamRun, parent: StreamRun) 
 
 
 def chunk_parents(child: StreamRun, parents: Sequence[ParentRef]) -> list[list[ParentRef]]:
+    """Parents in order, cut so that each chunk holds ``size`` parents that cost a call.
+
+    Parents whose counter is 0 ride along for free (no call; their old children, if
+    any, are marked deleted with the chunk), so every batch call carries a full 100.
+    """
     parent = child.spec.parent
     assert parent is not None
     size = parent.batch_size if parent.is_batch else PER_PARENT_CHUNK
-    return [list(parents[i : i + size]) for i in range(0, len(parents), size)]
+    chunks: list[list[ParentRef]] = []
+    current: list[ParentRef] = []
+    wanted = 0
+    for ref in parents:
+        current.append(ref)
+        wanted += ref.count is None or ref.count > 0
+        if wanted == size:
+            chunks.append(current)
+            current, wanted = [], 0
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 def child_task(
@@ -140,7 +161,7 @@ def existing_children(
     if parent is None or parent.key_column is None or not parent_ids:
         return []
     pk = run.spec.primary_key
-    literals = ", ".join(_literal(i) for i in parent_ids)
+    literals = ", ".join(id_literal(i) for i in parent_ids)
     sql = (
         f"SELECT {', '.join(quote(k) for k in pk)} FROM {quote(run.schema.name)} "
         f"WHERE {quote(parent.key_column)} IN ({literals}) AND {quote(DELETED_AT)} IS NULL"
@@ -149,7 +170,28 @@ def existing_children(
     return [r[0] if len(pk) == 1 else tuple(r) for r in rows]
 
 
-def _literal(value: Any) -> str:
+def orphaned_children(destination: Destination, run: StreamRun, parent: StreamRun) -> list[Any]:
+    """Primary keys of live child rows whose parent is marked deleted in the replica.
+
+    A deleted parent's children are gone with it in Pipedrive, but no child endpoint
+    lists them any more: they are marked deleted here, at the start of every child read.
+    """
+    spec = run.spec.parent
+    if spec is None or spec.key_column is None:
+        return []
+    pk = run.spec.primary_key
+    parent_pk = parent.spec.primary_key[0]
+    sql = (
+        f"SELECT {', '.join(quote(k) for k in pk)} FROM {quote(run.schema.name)} "
+        f"WHERE {quote(DELETED_AT)} IS NULL AND {quote(spec.key_column)} IN "
+        f"(SELECT {quote(parent_pk)} FROM {quote(parent.schema.name)} "
+        f"WHERE {quote(DELETED_AT)} IS NOT NULL)"
+    )
+    rows = destination.query(sql)
+    return [r[0] if len(pk) == 1 else tuple(r) for r in rows]
+
+
+def id_literal(value: Any) -> str:
     """A parent id as an SQL literal (ids come from our own replica: ints or UUID text)."""
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise TypeError(f"unexpected parent id {value!r}")

@@ -42,6 +42,7 @@ class Counters:
     pages: int = 0
     inserted: int = 0
     updated: int = 0
+    unchanged: int = 0  # rows read again with the same values (full reads only)
     deleted: int = 0
     requests: int = 0
 

@@ -11,16 +11,27 @@ the plan is committed.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from pdsync.api.client import PipedriveClient
+from pdsync.errors import RateLimitError
 from pdsync.sync.context import StreamRun
 from pdsync.sync.items import ReplaceItem, RowsItem, WorkItem
 from pdsync.sync.pipeline import Emit
-from pdsync.sync.reader import EPOCH, incremental_params, list_params, walk
+from pdsync.sync.reader import EPOCH, incremental_params, list_params, records_of, walk
 from pdsync.sync.state import Backfill, Partition, format_instant, parse_instant
-from pdsync.sync.windows import PAGES_PER_WINDOW, window_count
+from pdsync.sync.windows import (
+    PAGE_SIZE,
+    PAGES_PER_WINDOW,
+    equal_count_edges,
+    two_ended_estimate,
+    window_count,
+)
+
+TAIL_SAMPLE = 100  # records of the newest-records sample (a small page: cheap to serve)
 
 FetchTask = Callable[[Emit[WorkItem]], None]
 
@@ -39,8 +50,15 @@ def probe_task(
     *,
     max_windows: int,
     pages_per_window: int = PAGES_PER_WINDOW,
+    sample_end: bool = False,
 ) -> FetchTask:
-    """Read the first page of ``[since, signpost)`` and plan the rest of the read."""
+    """Read the first page of ``[since, signpost)`` and plan the rest of the read.
+
+    ``sample_end`` (first syncs and full refreshes): one more, small request reads the
+    newest records of the range, so the plan knows the density at both ends
+    (:func:`pdsync.sync.windows.two_ended_estimate`) and cuts windows of about equal
+    record counts; otherwise the first page's density is extrapolated.
+    """
     spec = run.spec
     start = since or EPOCH
     until = run.signpost
@@ -54,24 +72,25 @@ def probe_task(
             plan = Backfill(until, (Partition(start, until),))
             emit(RowsItem(spec.name, rows, 0, first.seen, None, plan))
             return
-        windows = 1
-        if spec.incremental is not None and spec.incremental.until_param:
+        edges: list[str] = []
+        if spec.incremental is not None and spec.incremental.until_param and max_windows > 1:
             earliest = _earliest(first.records, spec.cursor) or first.seen
-            windows = window_count(
-                parse_instant(earliest),
-                parse_instant(first.seen),
-                parse_instant(until),
-                page_size=len(first.records),
-                max_windows=max_windows,
-                pages_per_window=pages_per_window,
-            )
-        if windows <= 1:
+            head = (parse_instant(earliest), parse_instant(first.seen), len(first.records))
+            try:
+                tail = _newest_sample(client, run, since, until) if sample_end else None
+            except RateLimitError:
+                # Keep the first page (a stop for the daily budget must not lose it).
+                plan = Backfill(until, (Partition(start, until),))
+                emit(RowsItem(spec.name, rows, 0, first.seen, first.next_page, plan))
+                raise
+            edges = _window_edges(head, tail, parse_instant(until), max_windows, pages_per_window)
+        if len(edges) <= 2:
             plan = Backfill(until, (Partition(start, until),))
             emit(RowsItem(spec.name, rows, 0, first.seen, first.next_page, plan))
             for page in pages:
                 emit(RowsItem(spec.name, run.to_rows(page.records), 0, page.seen, page.next_page))
             return
-        rest = Backfill.plan(first.seen, until, windows).partitions
+        rest = tuple(Partition(a, b) for a, b in itertools.pairwise(edges) if a < b)
         plan = Backfill(until, (Partition(start, first.seen), *rest))
         emit(RowsItem(spec.name, rows, 0, first.seen, None, plan))
 
@@ -130,6 +149,52 @@ def rows_task(run: StreamRun, records: list[dict[str, Any]]) -> FetchTask:
         emit(ReplaceItem(run.spec.name, [], "commit"))
 
     return task
+
+
+def _window_edges(
+    head: tuple[datetime, datetime, int],
+    tail: tuple[datetime, datetime, int] | None,
+    end: datetime,
+    max_windows: int,
+    pages_per_window: int,
+) -> list[str]:
+    """Edges of the windows after the first page (two or fewer: read on in one go)."""
+    first_seen = head[1]
+    if tail is not None and tail[0] <= first_seen:
+        return []  # the newest records follow the first page closely: little is left
+    if tail is None:
+        windows = window_count(
+            *head[:2],
+            end,
+            page_size=head[2],
+            max_windows=max_windows,
+            pages_per_window=pages_per_window,
+        )
+        if windows <= 1:
+            return []
+        return [
+            format_instant(first_seen + (end - first_seen) * i / windows) for i in range(windows)
+        ] + [format_instant(end)]
+    records, d_head, d_tail = two_ended_estimate(head, tail, end)
+    windows = min(max_windows, int(records / PAGE_SIZE) // max(1, pages_per_window))
+    if windows <= 1:
+        return []
+    edges = equal_count_edges(first_seen, tail[0], end, d_head, d_tail, windows)
+    return sorted({format_instant(e) for e in edges})
+
+
+def _newest_sample(
+    client: PipedriveClient, run: StreamRun, since: str | None, until: str
+) -> tuple[datetime, datetime, int] | None:
+    """(oldest, newest, count) of the newest records of ``[since, until)``: one small call."""
+    spec = run.spec
+    params = incremental_params(spec, since, until)
+    params.update({"sort_direction": "desc", "limit": TAIL_SAMPLE})
+    records = records_of(spec, client.get(spec.path, version=spec.version, params=params))
+    times = [parse_instant(r[spec.cursor]) for r in records if spec.cursor and r.get(spec.cursor)]
+    if len(times) < 2:
+        return None
+    return min(times), max(times), len(times)
 
 
 def _earliest(records: list[dict[str, Any]], field: str | None) -> str | None:

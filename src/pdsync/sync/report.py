@@ -22,6 +22,8 @@ class StreamReport:
     deleted: int
     bookmark: str | None
     skipped: str | None = None
+    unchanged: int = 0  # full reads: rows read again with the same values
+    requests: int = 0  # API calls of child reads (top-level streams: see SyncReport.requests)
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class SyncReport:
             "rows": sum(s.rows for s in self.streams),
             "inserted": sum(s.inserted for s in self.streams),
             "updated": sum(s.updated for s in self.streams),
+            "unchanged": sum(s.unchanged for s in self.streams),
             "deleted": sum(s.deleted for s in self.streams),
         }
 
@@ -74,6 +77,8 @@ def build_report(
             deleted=run.counters.deleted,
             bookmark=run.state.bookmark,
             skipped=run.skipped,
+            unchanged=run.counters.unchanged,
+            requests=run.counters.requests,
         )
         for run in runs.values()
     )
@@ -90,7 +95,7 @@ def build_report(
 
 def format_report(report: SyncReport) -> str:
     """A plain-text table, one line per stream, then the totals."""
-    headers = ("stream", "mode", "rows", "inserted", "updated", "deleted")
+    headers = ("stream", "mode", "rows", "inserted", "updated", "unchanged", "deleted")
     body = [
         (
             s.stream,
@@ -98,12 +103,21 @@ def format_report(report: SyncReport) -> str:
             s.rows,
             s.inserted,
             s.updated,
+            s.unchanged,
             s.deleted,
         )
         for s in report.streams
     ]
     totals = report.totals
-    footer = ("total", "", totals["rows"], totals["inserted"], totals["updated"], totals["deleted"])
+    footer = (
+        "total",
+        "",
+        totals["rows"],
+        totals["inserted"],
+        totals["updated"],
+        totals["unchanged"],
+        totals["deleted"],
+    )
     table = [headers, *body, footer]
     widths = [max(len(_cell(row[i])) for row in table) for i in range(len(headers))]
     lines = []

@@ -47,6 +47,20 @@ def default_streams() -> list[str]:
     return [name for name in CATALOG if name not in PER_PARENT_STREAMS]
 
 
+def incremental_capable() -> dict[str, bool]:
+    """Stream -> whether it can be read incrementally.
+
+    Top-level streams need an ``updated_since`` read; child streams are incremental
+    through their parent (only the children of parents changed since the child's
+    bookmark are read), so they count as incremental too.
+    """
+    return {
+        name: spec.incremental is not None
+        or (spec.parent is not None and spec.mode == "incremental")
+        for name, spec in CATALOG.items()
+    }
+
+
 def run_sync(
     request: SyncRequest,
     *,
@@ -57,7 +71,7 @@ def run_sync(
 ) -> SyncReport:
     config = load_replication(request.config_file) if request.config_file else None
     since = parse_since(request.since) if request.since else None
-    capable = {name: spec.incremental is not None for name, spec in CATALOG.items()}
+    capable = incremental_capable()
     requested = list(request.streams)
     if not requested and (config is None or not config.streams):
         requested = default_streams()

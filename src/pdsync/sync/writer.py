@@ -16,9 +16,11 @@ from typing import Any
 
 from pdsync.api.client import PipedriveClient
 from pdsync.destinations.base import Batch, BatchResult, Destination, WriteMode
+from pdsync.destinations.identifiers import quote
 from pdsync.errors import BlockedError, ForbiddenError, NotFoundError, StateError
 from pdsync.progress import BatchCommitted, Event, PageFetched, StreamFinished, SyncWarning
-from pdsync.sync import children, deletes
+from pdsync.schema import DELETED_AT, TableSchema
+from pdsync.sync import archive, children, deletes
 from pdsync.sync.context import StreamRun
 from pdsync.sync.fetch import FetchTask, full_read_task, partition_task, probe_task, replace_task
 from pdsync.sync.items import (
@@ -30,6 +32,7 @@ from pdsync.sync.items import (
     SkipItem,
     WorkItem,
 )
+from pdsync.sync.ledger import HASHES, RowLedger, Tally
 from pdsync.sync.pipeline import Emit, Pipeline
 from pdsync.sync.state import StreamState, format_instant, parse_instant
 
@@ -63,6 +66,7 @@ class Writer:
         self.reconcile_every = reconcile_every
         self._chunks: dict[str, children.ChunkProgress] = {}
         self._tails: set[str] = set()
+        self._ledgers: dict[str, RowLedger] = {}
 
     # ------------------------------------------------------------------ start
 
@@ -85,7 +89,7 @@ class Writer:
         since_limit = format_instant(run.selection.since) if run.selection.since else None
         if run.full_refresh:
             run.seen_ids = set() if since_limit is None else None
-            self._probe(run, since_limit)
+            self._probe(run, since_limit, first_read=True)
         elif state.backfill is not None and not state.backfill.done:
             for index in state.backfill.pending:
                 part = state.backfill.partitions[index]
@@ -94,9 +98,9 @@ class Writer:
             self._probe(run, state.bookmark)
         else:
             run.seen_ids = set() if since_limit is None else None
-            self._probe(run, since_limit)
+            self._probe(run, since_limit, first_read=True)
 
-    def _probe(self, run: StreamRun, since: str | None) -> None:
+    def _probe(self, run: StreamRun, since: str | None, *, first_read: bool = False) -> None:
         self._submit(
             run,
             probe_task(
@@ -105,6 +109,7 @@ class Writer:
                 since,
                 max_windows=self.max_windows,
                 pages_per_window=self.pages_per_window,
+                sample_end=first_read,  # a complete history: dense at the recent end
             ),
         )
 
@@ -149,8 +154,12 @@ class Writer:
         self._page(run, len(item.rows), item.partition)
         if run.seen_ids is not None:
             run.seen_ids.update(run.key_of(r) for r in item.rows)
+        self._mark_archived(run, item.rows)
         if item.partition is None:  # full read without a cursor
-            self._commit(run, item.rows)
+            ledger = self._ledger(run)
+            tally = ledger.count(item.rows, run.key_of)
+            state = self._with_hashes(run, ledger) if item.last else None
+            self._commit(run, item.rows, state=state, tally=tally)
             if item.last:
                 self._read_complete(run)
             return
@@ -199,9 +208,14 @@ class Writer:
         mode: WriteMode = {"begin": "replace_begin", "rows": "replace_rows"}.get(
             item.phase, "replace_commit"
         )  # type: ignore[assignment]
-        state = run.state if item.phase == "commit" else None
-        self._commit(run, item.rows, mode=mode, state=state)
-        if item.phase == "commit":
+        ledger = self._ledger(run)
+        tally = ledger.count(item.rows, run.key_of)
+        committing = item.phase == "commit"
+        state = self._with_hashes(run, ledger) if committing else None
+        # The swap drops the rows this refresh did not see: they count as deleted.
+        gone = ledger.gone() if committing else 0
+        self._commit(run, item.rows, mode=mode, state=state, tally=tally, gone=gone)
+        if committing:
             self._read_complete(run)
 
     def _deleted(self, item: DeletedItem) -> None:
@@ -237,21 +251,24 @@ class Writer:
         ]
         progress = self._chunks[run.name]
         advanced = progress.complete(item.chunk)
+        complete = progress.next_index == len(progress.cursors)
+        if complete:
+            advanced = self._parent_bookmark(run) or advanced
         state = run.state.advance(advanced, run.signpost) if advanced else run.state
         self._commit(run, item.rows, deleted_ids=gone, state=state)
-        if progress.next_index == len(progress.cursors):
+        if complete:
             self._finish(run)
+
+    def _parent_bookmark(self, child: StreamRun) -> str | None:
+        """Where the parent's table is complete: every child read up to there is done."""
+        parent = child.spec.parent
+        return self.runs[parent.stream].state.bookmark if parent is not None else None
 
     # ------------------------------------------------------------- follow-ups
 
     def _read_complete(self, run: StreamRun) -> None:
-        """The main read of ``run`` is committed: deletes, then the children, follow."""
-        pending_delete = self._start_deletes(run)
-        for child in self.runs.values():
-            parent = child.spec.parent
-            if parent is not None and parent.stream == run.name:
-                self._start_children(child, run)
-        if not pending_delete:
+        """The main read of ``run`` is committed: deletes follow (children once finished)."""
+        if not self._start_deletes(run):
             self._finish(run)
 
     def _start_deletes(self, run: StreamRun) -> bool:
@@ -277,16 +294,58 @@ class Writer:
         return False
 
     def _start_children(self, child: StreamRun, parent: StreamRun) -> None:
+        if parent.skipped is not None:
+            self._skip(SkipItem(child.name, f"its parent {parent.name} was skipped"))
+            return
+        orphans = children.orphaned_children(self.destination, child, parent)
+        if orphans:
+            self._commit(child, (), deleted_ids=orphans)
         parents = children.list_parents(self.destination, child, parent)
         chunks = children.chunk_parents(child, parents)
         self._chunks[child.name] = children.ChunkProgress(
             [max((p.cursor for p in c if p.cursor), default=None) for c in chunks], set()
         )
         if not chunks:
+            bookmark = self._parent_bookmark(child)
+            if bookmark:
+                self._commit(child, (), state=child.state.advance(bookmark, child.signpost))
             self._finish(child)
             return
         for index, chunk in enumerate(chunks):
             self._submit(child, children.child_task(child, self.client, index, chunk))
+
+    def _mark_archived(self, run: StreamRun, rows: Sequence[dict[str, Any]]) -> None:
+        """Archived records still live in the main table are merged there, marked archived.
+
+        Committed before the archive page (and its bookmark): replayed after a crash.
+        """
+        main = self.runs.get(archive.ARCHIVE_OF.get(run.name, ""))
+        if main is None or main.skipped is not None:
+            return
+        moved = archive.moved_rows(self.destination, run, main, rows)
+        if moved:
+            self._commit(main, moved, schema=archive.shared_schema(main, run))
+
+    # ---------------------------------------------------------------- ledgers
+
+    def _ledger(self, run: StreamRun) -> RowLedger:
+        """The fingerprints that make a full read's counts honest (:mod:`pdsync.sync.ledger`)."""
+        ledger = self._ledgers.get(run.name)
+        if ledger is None:
+            ledger = RowLedger.start(run.state.extra.get(HASHES), lambda: self._live_keys(run))
+            self._ledgers[run.name] = ledger
+        return ledger
+
+    def _live_keys(self, run: StreamRun) -> list[Any]:
+        pk = run.spec.primary_key
+        sql = f"SELECT {', '.join(quote(k) for k in pk)} FROM {quote(run.schema.name)}"
+        if DELETED_AT in run.schema.column_names:
+            sql += f" WHERE {quote(DELETED_AT)} IS NULL"
+        return [r[0] if len(pk) == 1 else tuple(r) for r in self.destination.query(sql)]
+
+    @staticmethod
+    def _with_hashes(run: StreamRun, ledger: RowLedger) -> StreamState:
+        return replace(run.state, extra={**run.state.extra, HASHES: dict(ledger.current)})
 
     # ---------------------------------------------------------------- commits
 
@@ -298,10 +357,18 @@ class Writer:
         mode: WriteMode = "merge",
         deleted_ids: Sequence[Any] = (),
         state: StreamState | None = None,
+        tally: Tally | None = None,
+        gone: int | None = None,
+        schema: TableSchema | None = None,
     ) -> BatchResult:
+        """Commit rows, delete marks and state in one transaction; count what changed.
+
+        ``tally`` (and ``gone``) replace the destination's counts for full reads,
+        whose rows are compared with the previous read's fingerprints instead.
+        """
         batch = Batch(
             stream=run.name,
-            schema=run.schema,
+            schema=schema or run.schema,
             rows=rows,
             mode=mode,
             deleted_ids=deleted_ids,
@@ -310,14 +377,15 @@ class Writer:
         result = self.destination.write_batch(batch)
         if state is not None:
             run.state = state
+        counts = tally or Tally(result.inserted, result.updated)
+        deleted = result.marked_deleted if gone is None else gone
         counters = run.counters
-        counters.inserted += result.inserted
-        counters.updated += result.updated
-        counters.deleted += result.marked_deleted
+        counters.inserted += counts.inserted
+        counters.updated += counts.updated
+        counters.unchanged += counts.unchanged
+        counters.deleted += deleted
         self.sink(
-            BatchCommitted(
-                run.name, result.inserted, result.updated, result.marked_deleted, run.state.bookmark
-            )
+            BatchCommitted(run.name, counts.inserted, counts.updated, deleted, run.state.bookmark)
         )
         return result
 
@@ -333,3 +401,7 @@ class Writer:
         run.finished = True
         seconds = time.monotonic() - run.started
         self.sink(StreamFinished(run.name, run.counters.totals(), seconds))
+        for child in self.runs.values():
+            parent = child.spec.parent
+            if parent is not None and parent.stream == run.name:
+                self._start_children(child, run)
