@@ -7,7 +7,12 @@ from datetime import datetime, timezone
 import pytest
 
 from pdsync.errors import ConfigError
-from pdsync.sync.replication import parse_replication, select_streams, table_name
+from pdsync.sync.replication import (
+    parse_replication,
+    select_streams,
+    table_name,
+    target_with_schema,
+)
 
 CATALOG = {
     "deals": True,
@@ -86,3 +91,34 @@ def test_table_names() -> None:
     assert table_name("pd_{stream_name}", "deals") == "pd_deals"
     with pytest.raises(ConfigError):
         table_name("{nope}", "deals")
+
+
+def test_the_object_template_names_the_postgresql_schema() -> None:
+    config = parse_replication(
+        {"defaults": {"object": "crm.{stream_name}"}, "streams": {"deals": None, "users": None}}
+    )
+    chosen = select_streams(CATALOG, config=config)
+    assert {(s.table, s.schema) for s in chosen} == {("deals", "crm"), ("users", "crm")}
+    pg = "postgresql://u@h:5432/db"
+    assert target_with_schema(pg, chosen) == pg + "?schema=crm"
+    assert target_with_schema(pg + "?sslmode=require", chosen) == pg + "?sslmode=require&schema=crm"
+    # A URL that names its schema wins; other destinations have no schemas to set.
+    assert target_with_schema(pg + "?schema=mine", chosen) == pg + "?schema=mine"
+    assert target_with_schema("sqlite:///x.db", chosen) == "sqlite:///x.db"
+    # 'main'/'public' are the databases' defaults, and a bare template has no schema.
+    plain = select_streams(
+        CATALOG, config=parse_replication({"defaults": {"object": "main.{stream_name}"}})
+    )
+    assert target_with_schema(pg, plain) == pg
+
+
+def test_streams_in_two_schemas_are_refused_clearly() -> None:
+    config = parse_replication(
+        {
+            "defaults": {"object": "crm.{stream_name}"},
+            "streams": {"deals": None, "users": {"object": "meta.{stream_name}"}},
+        }
+    )
+    chosen = select_streams(CATALOG, config=config)
+    with pytest.raises(ConfigError, match="several schemas"):
+        target_with_schema("postgresql://u@h/db", chosen)

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
@@ -77,6 +78,7 @@ class StreamSelection:
     mode: Mode
     table: str
     since: datetime | None = None
+    schema: str | None = None  # from object: 'schema.{stream_name}'; None when not given
 
 
 def load_replication(path: str | Path) -> ReplicationConfig:
@@ -188,7 +190,40 @@ def _resolve_one(
         mode=mode,
         table=table_name(obj, name, origin=config.path),
         since=since or merged.since,
+        schema=schema_name(obj, name),
     )
+
+
+def schema_name(template: str, stream: str) -> str | None:
+    """``'crm.{stream_name}'`` → ``crm``; None without a schema part."""
+    rendered = template.format(stream_name=stream)
+    schema = rendered.rsplit(".", 1)[0].strip() if "." in rendered else ""
+    return schema or None
+
+
+# Each database's own default schema: naming it changes nothing.
+_DEFAULT_SCHEMAS = frozenset({"main", "public"})
+
+
+def target_with_schema(target: str | None, selections: Sequence[StreamSelection]) -> str | None:
+    """Put the replication file's schema into a PostgreSQL target URL (``?schema=``).
+
+    A URL that names its schema itself wins. The destination holds one schema, so the
+    streams of one run must agree on it.
+    """
+    schemas = {s.schema for s in selections if s.schema and s.schema not in _DEFAULT_SCHEMAS}
+    if not schemas or not target or not target.startswith(("postgresql:", "postgres:")):
+        return target
+    if len(schemas) > 1:
+        raise ConfigError(
+            f"The replication file puts streams in several schemas ({', '.join(sorted(schemas))}).",
+            hint="One run writes one schema: use the same object: 'schema.{stream_name}' for "
+            "every stream, or run pdsync sync once per schema with its own --target.",
+        )
+    query = urlsplit(target).query
+    if "schema" in parse_qs(query):
+        return target
+    return f"{target}{'&' if query else '?'}schema={schemas.pop()}"
 
 
 def table_name(template: str, stream: str, *, origin: str | None = None) -> str:

@@ -20,7 +20,12 @@ from pdsync.destinations import open_destination
 from pdsync.progress import RateLimited, make_sink
 from pdsync.sync.deletes import DEFAULT_RECONCILE_EVERY
 from pdsync.sync.engine import SyncEngine, SyncOptions
-from pdsync.sync.replication import load_replication, parse_since, select_streams
+from pdsync.sync.replication import (
+    load_replication,
+    parse_since,
+    select_streams,
+    target_with_schema,
+)
 from pdsync.sync.report import SyncReport
 
 # Per-parent children cost one request per changed parent: synced when asked for by name
@@ -83,7 +88,8 @@ def run_sync(
         since=since,
     )
     sink: Any = make_sink(progress_stream, log_format) if progress_stream else (lambda e: None)  # type: ignore[arg-type]
-    destination = open_destination(request.target or (config.target if config else None))
+    target = request.target or (config.target if config else None)
+    destination = open_destination(target_with_schema(target, selections))
     try:
         client = client_factory(
             config.source if config else None,
