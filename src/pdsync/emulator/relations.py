@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from pdsync.emulator.store import Store
 
 Record = dict[str, Any]
+MEMO_SIZE = 8192  # generated deal-product lists kept (several pages of parallel windows)
 
 
 class Relations:
@@ -23,6 +24,14 @@ class Relations:
         self._overlay: dict[tuple[str, str, Any], list[Record]] = {}
         # Deal product ids: generated ones are 3*deal+j; new ones start above that range.
         self.next_id = 3 * (store.counts.deal + 1) + 1
+        # Generated deal products of generated (never written) deals, and (name, price) of
+        # generated products: a deals page with products_count derives them, and the
+        # deal_products batch right after reads the same ones again. Both are pure
+        # functions of the seed while nothing is written: the lists are dropped at any
+        # write, and a written product (in the overlay) is never served from its memo.
+        self._deal_products_memo: dict[int, list[Record]] = {}
+        self._product_memo: dict[int, tuple[str, float]] = {}
+        self._memo_stamp: float | None = None  # the write time the lists were made at
 
     def children(self, kind: str, entity: str, parent_id: Any) -> list[Record]:
         key = (kind, entity, parent_id)
@@ -58,7 +67,9 @@ class Relations:
             self._overlay[(kind, entity, loser_id)] = []
 
     def _generated(self, kind: str, entity: str, parent_id: Any) -> list[Record]:
-        parent = self.store.get(entity, parent_id)
+        # Only built-in attributes of the parent are read: skip its custom field values
+        # (a deals page with products_count, and each deal_products batch, derive these).
+        parent = self.store.get(entity, parent_id, custom=False)
         if parent is None or not isinstance(parent_id, int) or parent_id > self._base(entity):
             return []
         if kind == "follower":
@@ -69,8 +80,37 @@ class Relations:
             return [{"id": parent_id, "person_id": person, "add_time": parent["add_time"],
                      "active_flag": True, "added_by_user_id": parent["owner_id"]}] if person else []  # fmt: skip
         if kind == "deal_product" and entity == "deal":
-            return self._deal_products(parent)
+            return self._memo_deal_products(parent_id, parent)
         return []
+
+    def _memo_deal_products(self, deal_id: int, deal: Record) -> list[Record]:
+        if deal_id in self.store.tables["deal"].overlay:
+            return self._deal_products(deal)
+        memo = self._deal_products_memo
+        stamp = self.store.latest_change()
+        if stamp != self._memo_stamp:
+            # Any write (a product renamed or repriced, …) may change a generated list.
+            memo.clear()
+            self._memo_stamp = stamp
+        rows = memo.get(deal_id)
+        if rows is None:
+            if len(memo) >= MEMO_SIZE:
+                memo.clear()  # bounded: reads move forward, old entries are not asked again
+            rows = memo[deal_id] = self._deal_products(deal)
+        # Callers may change what they get (merges, writes copy first, but be safe).
+        return [dict(r) for r in rows]
+
+    def _product(self, product_id: int) -> tuple[str, float]:
+        """Name and first price of a product (generated ones memoised)."""
+        written = product_id in self.store.tables["product"].overlay
+        found = None if written else self._product_memo.get(product_id)
+        if found is None:
+            product = self.store.get("product", product_id, custom=False) or {}
+            price = product.get("prices", [{}])[0].get("price", 100.0)
+            found = (product.get("name", "Product"), price)
+            if not written:
+                self._product_memo[product_id] = found
+        return found
 
     def _base(self, entity: str) -> int:
         table = self.store.tables.get(entity)
@@ -83,13 +123,12 @@ class Relations:
         rows = []
         for j in range(count):
             product_id = rng.randint(1, products)
-            product = self.store.get("product", product_id) or {}
-            price = product.get("prices", [{}])[0].get("price", 100.0)
+            name, price = self._product(product_id)
             quantity = rng.randint(1, 10)
             rows.append(
                 {
                     "id": 3 * deal["id"] + j, "deal_id": deal["id"], "product_id": product_id,
-                    "product_variation_id": None, "name": product.get("name", "Product"),
+                    "product_variation_id": None, "name": name,
                     "item_price": price, "quantity": quantity, "sum": round(price * quantity, 2),
                     "tax": 0, "tax_method": "inclusive", "currency": deal["currency"],
                     "discount": 0, "discount_type": "percentage", "is_enabled": True,

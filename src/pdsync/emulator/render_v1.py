@@ -61,20 +61,26 @@ class V1Renderer:
     def __init__(self, store: Store, user_id: int = 1) -> None:
         self.store = store
         self.user_id = user_id
-        self._seen: dict[tuple[str, Any], Record | None] = {}
+        self._seen: dict[tuple[str, Any, bool], Record | None] = {}
 
-    def lookup(self, entity: str, record_id: Any) -> Record | None:
-        """A related record, generated once per page however often it is referenced."""
+    def lookup(self, entity: str, record_id: Any, custom: bool = True) -> Record | None:
+        """A related record, generated once per page however often it is referenced.
+        ``custom=False`` (nested refs, which show built-in attributes only) skips generating
+        its custom field values, most of a record's cost."""
         if not record_id:
             return None
-        key = (entity, record_id)
+        full = self._seen.get((entity, record_id, True))
+        if full is not None or custom:
+            key = (entity, record_id, True)
+        else:
+            key = (entity, record_id, False)
         if key not in self._seen:
-            self._seen[key] = self.store.get(entity, record_id)
+            self._seen[key] = self.store.get(entity, record_id, custom=key[2])
         return self._seen[key]
 
     def user_ref(self, user_id: int | None, pic_as_int: bool = False) -> Record | None:
         """A nested user; deals say ``has_pic`` as a boolean, persons/orgs as 0/1 (as the API)."""
-        user = self.lookup("user", user_id)
+        user = self.lookup("user", user_id, custom=False)
         if user is None:
             return None
         has_pic: bool | int = 0 if pic_as_int else False
@@ -82,7 +88,7 @@ class V1Renderer:
                 "pic_hash": None, "active_flag": user["active_flag"], "value": user["id"]}  # fmt: skip
 
     def person_ref(self, person_id: int | None) -> Record | None:
-        person = self.lookup("person", person_id)
+        person = self.lookup("person", person_id, custom=False)
         if person is None:
             return None
         return {"active_flag": not person["is_deleted"], "name": person["name"],
@@ -91,7 +97,7 @@ class V1Renderer:
                 "owner_id": person["owner_id"], "value": person["id"]}  # fmt: skip
 
     def org_ref(self, org_id: int | None) -> Record | None:
-        org = self.lookup("organization", org_id)
+        org = self.lookup("organization", org_id, custom=False)
         if org is None:
             return None
         address = (org.get("address") or {}).get("value")
@@ -137,9 +143,9 @@ class V1Renderer:
             active=rec["status"] == "open" and not rec["is_deleted"],
             deleted=rec["is_deleted"],
             label=",".join(str(i) for i in rec.get("label_ids") or []) or None,
-            person_name=(self.lookup("person", rec["person_id"]) or {}).get("name"),
-            org_name=(self.lookup("organization", rec["org_id"]) or {}).get("name"),
-            owner_name=(self.lookup("user", rec["owner_id"]) or {}).get("name"),
+            person_name=(self.lookup("person", rec["person_id"], False) or {}).get("name"),
+            org_name=(self.lookup("organization", rec["org_id"], False) or {}).get("name"),
+            owner_name=(self.lookup("user", rec["owner_id"], False) or {}).get("name"),
             formatted_value=f"{rec['value']:,.0f} {rec['currency']}",
             weighted_value=rec["value"],
             cc_email=f"acme+deal{rec['id']}@pipedrivemail.com",
@@ -156,8 +162,8 @@ class V1Renderer:
             email=[{"label": e["label"], "value": e["value"], "primary": e["primary"]} for e in rec["emails"]],
             phone=[{"label": p["label"], "value": p["value"], "primary": p["primary"]} for p in rec["phones"]],
             label=rec["label_ids"][0] if rec.get("label_ids") else None,
-            org_name=(self.lookup("organization", rec["org_id"]) or {}).get("name"),
-            owner_name=(self.lookup("user", rec["owner_id"]) or {}).get("name"),
+            org_name=(self.lookup("organization", rec["org_id"], False) or {}).get("name"),
+            owner_name=(self.lookup("user", rec["owner_id"], False) or {}).get("name"),
             picture_id=None,
         )  # fmt: skip
         return out
@@ -169,7 +175,7 @@ class V1Renderer:
         out.update(
             owner_id=self.user_ref(rec["owner_id"], pic_as_int=True),
             address=address.get("value"),
-            owner_name=(self.lookup("user", rec["owner_id"]) or {}).get("name"),
+            owner_name=(self.lookup("user", rec["owner_id"], False) or {}).get("name"),
             label=rec["label_ids"][0] if rec.get("label_ids") else None,
         )
         for part in ADDRESS_PARTS:
@@ -235,10 +241,10 @@ class V1Renderer:
     def _note(self, rec: Record) -> Record:
         """v1 notes nest the title/name of what they hang on, and their author."""
         out = _times(rec)
-        deal = self.lookup("deal", rec.get("deal_id"))
-        org = self.lookup("organization", rec.get("org_id"))
-        person = self.lookup("person", rec.get("person_id"))
-        user = self.lookup("user", rec.get("user_id"))
+        deal = self.lookup("deal", rec.get("deal_id"), False)
+        org = self.lookup("organization", rec.get("org_id"), False)
+        person = self.lookup("person", rec.get("person_id"), False)
+        user = self.lookup("user", rec.get("user_id"), False)
         out.update(
             deal={"title": deal["title"]} if deal else None,
             organization={"name": org["name"]} if org else None,

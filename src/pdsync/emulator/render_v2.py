@@ -31,12 +31,14 @@ def render(
     only_fields: set[str] | None = None,
     option_labels: bool = False,
 ) -> Record:
-    out: Record = {}
-    hidden = _HIDDEN.get(entity, frozenset())
-    for key, value in rec.items():
-        if key in hidden:
-            continue
-        out[key] = v2_time(value) if key in TIME_KEYS else value
+    # A C-level copy, then only the time keys and hidden keys touched: a page renders
+    # 500 records of ~60 keys, and a per-key Python loop was a fifth of its CPU.
+    out: Record = dict(rec)
+    for key in _HIDDEN.get(entity, ()):
+        out.pop(key, None)
+    for key in TIME_KEYS.intersection(out):
+        value = out[key]
+        out[key] = v2_time(value) if value is not None else None
     if "custom_fields" in out:
         out["custom_fields"] = _custom(rec["custom_fields"], fields, only_fields, option_labels)
     if entity == "deal" and not rec.get("is_archived"):
@@ -50,7 +52,7 @@ def _custom(
     only: set[str] | None,
     option_labels: bool,
 ) -> dict[str, Any]:
-    out = {k: v for k, v in values.items() if only is None or k in only}
+    out = dict(values) if only is None else {k: v for k, v in values.items() if k in only}
     if option_labels and fields:
         for fdef in fields:
             if fdef.key in out and fdef.field_type in ("enum", "set") and out[fdef.key] is not None:

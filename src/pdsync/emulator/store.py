@@ -95,8 +95,11 @@ class Store:
         except (TypeError, ValueError):
             return None
 
-    def get(self, entity: str, record_id: Any) -> Record | None:
-        """The record, deleted ones included, or None if the id never existed."""
+    def get(self, entity: str, record_id: Any, custom: bool = True) -> Record | None:
+        """The record, deleted ones included, or None if the id never existed.
+
+        ``custom=False``: a generated record comes without ``custom_fields`` (much cheaper;
+        see :meth:`Generator.make`); a written one is returned whole."""
         index = self.index_of(entity, record_id)
         if index is None:
             return None
@@ -105,7 +108,7 @@ class Store:
         if found is not None:
             return found
         if 1 <= index <= table.base_count:
-            return self.generator.make(entity, index)
+            return self.generator.make(entity, index, custom)
         return None
 
     def scan(self, entity: str, spec: query.ListSpec, skip: int = 0) -> Iterator[Record]:
