@@ -150,6 +150,14 @@ def test_split_schema() -> None:
     assert split_schema("postgresql://u@h/db")[1] == "public"
 
 
+def test_libpq_options_reach_the_server(schema_url: str) -> None:
+    # libpq decodes only percent-escapes: a space re-encoded as "+" broke `options`.
+    url = schema_url.replace("?", "?options=-c%20synchronous_commit%3Doff&", 1)
+    assert "options=-c%20synchronous_commit%3Doff" in split_schema(url)[0]
+    with open_destination(url) as dest:
+        assert list(dest.query("SHOW synchronous_commit")) == [("off",)]
+
+
 def test_nul_characters_are_replaced(destination_factory: Callable[..., Destination]) -> None:
     dest = destination_factory()
     dest.write_batch(Batch("deals", DEALS, [deal(1, title="a\x00b"), deal(2)]))

@@ -19,14 +19,18 @@ from pdsync.schema import SYNCED_AT
 __all__ = ["check_row_keys", "encode_batch", "keep_last"]
 
 
-def check_row_keys(stream: str, rows: Sequence[Mapping[str, Any]], known: set[str]) -> None:
-    """Refuse rows carrying a column the schema lacks: nothing is dropped silently."""
+def check_row_keys(stream: str, rows: Sequence[Mapping[str, Any]], known: set[str]) -> set[str]:
+    """Refuse rows carrying a column the schema lacks: nothing is dropped silently.
+
+    Returns the union of the rows' keys (the encoder reuses it).
+    """
     seen: set[str] = set().union(*rows)  # one C-level pass over every row's keys
     if not known.issuperset(seen):
         raise SchemaError(
             f"Rows of {stream!r} carry columns the batch schema lacks: {sorted(seen - known)[:5]}.",
             hint="Add the columns to the batch's TableSchema (this is a bug in the sync engine).",
         )
+    return seen
 
 
 def keep_last(key_columns: Sequence[Sequence[Any]], count: int) -> list[int] | None:
@@ -47,9 +51,9 @@ def encode_batch(batch: Batch, *, dedupe: bool) -> tuple[list[str], list[list[An
     """
     columns = full_columns(batch.schema)
     encoder = compile_encoder(columns)
-    check_row_keys(batch.stream, batch.rows, set(encoder.names))
+    carried = check_row_keys(batch.stream, batch.rows, set(encoder.names))
     names = list(encoder.names)
-    values = encoder.columns(batch.rows, {SYNCED_AT: batch.synced_at})
+    values = encoder.columns(batch.rows, {SYNCED_AT: batch.synced_at}, carried=carried)
     keys = [values[names.index(k)] for k in batch.schema.primary_key]
     if any(None in key for key in keys):
         raise DestinationError(

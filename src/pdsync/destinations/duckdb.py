@@ -40,6 +40,7 @@ _TYPES: dict[LogicalType, str] = {
 }
 _ARROW_TYPES = {"BIGINT": "int64", "DOUBLE": "float64", "BOOLEAN": "bool_"}
 _ARROW_NUMERIC = {"BIGINT", "DOUBLE"}
+CHECKPOINT_THRESHOLD = "128MB"
 
 
 def import_duckdb() -> Any:
@@ -104,7 +105,7 @@ class DuckDBDestination(SQLDestination):
         try:
             if not memory:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            return self._duckdb.connect(self.path, read_only=self.readonly and not memory)
+            conn = self._duckdb.connect(self.path, read_only=self.readonly and not memory)
         except OSError as exc:
             raise DestinationError(
                 f"Cannot create the directory for {self.path!r}: {exc.strerror}.",
@@ -120,6 +121,14 @@ class DuckDBDestination(SQLDestination):
             raise DestinationError(
                 f"Cannot open the DuckDB database {self.path!r} ({first}).", hint=hint
             ) from None
+        if not self.readonly:
+            # DuckDB checkpoints (rewrites and compresses every row group touched since
+            # the last one) whenever the WAL passes 16 MB: every ~4 batches of 5,000 wide
+            # rows, each rewriting the same row groups again on an update pass. At 128 MB
+            # that work is done an eighth as often. Measured overall (close included):
+            # 67,000 -> 75,000 rows/s; peak memory +75 MB. See docs/destinations.md.
+            conn.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
+        return conn
 
     # -- driver hooks ---------------------------------------------------------------------
 
