@@ -48,6 +48,13 @@ __all__ = ["REPLICA_SCHEMA_VERSION", "SQLiteDestination"]
 
 REPLICA_SCHEMA_VERSION = 1
 _SYNCHRONOUS = ("normal", "full", "extra")
+# A WAL checkpoint runs inside whichever COMMIT crosses the threshold; 64 MiB instead of
+# SQLite's 4 MiB makes them 16x rarer (measured: COMMIT time 1.6 s -> 1.0 s on a 100k-row
+# sync). A bigger cache_size was measured too: no gain, +50 MB RSS.
+_WRITER_PRAGMAS = (
+    "PRAGMA temp_store = MEMORY",
+    "PRAGMA wal_autocheckpoint = 16384",
+)
 
 
 class SQLiteDestination:
@@ -105,6 +112,8 @@ class SQLiteDestination:
             if not self.readonly:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
+                for pragma in _WRITER_PRAGMAS:
+                    conn.execute(pragma)
         except sqlite3.DatabaseError as exc:
             raise self._open_error(exc) from None
         except OSError as exc:
