@@ -217,19 +217,6 @@ class DuckDBDestination(SQLDestination):
             ) from None
         return DuckDBQueryResult(cursor)
 
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
-
-    def __enter__(self) -> DuckDBDestination:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"DuckDBDestination({self.url!r})"
-
 
 def _loadable(sql_type: str) -> str:
     return sql_type if sql_type in _ARROW_NUMERIC else "VARCHAR"

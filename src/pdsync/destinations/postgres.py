@@ -242,19 +242,6 @@ class PostgresDestination(SQLDestination):
             ) from None
         return PostgresQueryResult(cursor)
 
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
-
-    def __enter__(self) -> PostgresDestination:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"PostgresDestination({self.url!r})"
-
 
 def _without_nul(values: list[Any]) -> list[Any]:
     return [v.replace("\x00", "\ufffd") if isinstance(v, str) else v for v in values]

@@ -17,7 +17,7 @@ is counted against the live table at ``replace_commit``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from pdsync.destinations.base import INTERNAL_PREFIX, WRITE_MODES, Batch, BatchResult, FieldRecord
 from pdsync.destinations.batch_encode import encode_batch
@@ -32,11 +32,29 @@ from pdsync.sync.state import StreamState, SyncState
 
 __all__ = ["LOAD_TABLE", "REPLICA_SCHEMA_VERSION", "SQLDestination"]
 
+_D = TypeVar("_D", bound="SQLDestination")
+
 _KEY_CHUNK = 500
 
 
 class SQLDestination(SQLCatalog):
     """The Destination protocol over a DB-API connection; subclasses add the driver."""
+
+    url: str
+    _conn: Any  # the driver's connection, opened by the subclass
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self: _D) -> _D:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.url!r})"
 
     # -- the Destination protocol ----------------------------------------------------------------
 
