@@ -5,7 +5,8 @@ records and the renderers read: a field added here is listed by v2 ``dealFields`
 appears (empty) on every record; a deleted one disappears from both. v1 names the
 field by its numeric ``id`` and takes ``name``; updating ``options`` replaces the whole
 list (options sent with an ``id`` are kept or relabelled, new ones need only a
-``label``, the ones left out are deleted), as the spec describes.
+``label``, the ones left out are deleted), as the spec describes. The product field
+operations answer as the spec declares them: 201 on add, 410 for deleting a missing one.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def _add(store: Store, entity: str) -> Any:
             )
         fdef = add_field(store, entity, name.strip(), ftype, options, user_id(req))
         _flag(data, fdef)
-        return ok(field_v1(fdef)[0])
+        return ok(field_v1(fdef)[0], status=201 if entity == "product" else 200)
 
     return handle
 
@@ -146,7 +147,12 @@ def _update(store: Store, entity: str) -> Any:
 def _delete(store: Store, entity: str) -> Any:
     def handle(req: Request) -> Response:
         with store.lock:
-            fdef = _custom(store, entity, req.path_params["id"], "deleted")
+            try:
+                fdef = _custom(store, entity, req.path_params["id"], "deleted")
+            except ApiProblem as problem:
+                if problem.status == 404 and entity == "product":
+                    raise ApiProblem(410, "The field is not found") from None
+                raise
             fdef.is_deleted = True
             fdef.update_time = store.now()
         return ok({"id": fdef.id})
