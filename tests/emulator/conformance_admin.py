@@ -35,7 +35,11 @@ def _field_cases() -> list[Case]:
         saved = f"adm_{name}"
         # The spec declares product fields' add as 201 and a missing one's delete as 410.
         created, gone = (201, 410) if name == "productFields" else (200, 404)
-        enum = {"name": "Adm tier", "field_type": "enum", "options": [{"label": "A"}, {"label": "B"}]}
+        enum = {
+            "name": "Adm tier",
+            "field_type": "enum",
+            "options": [{"label": "A"}, {"label": "B"}],
+        }
         cases += [
             ("POST", base, base, enum, created, saved),
             ("POST", base, base, {"name": "Adm bad", "field_type": "url"}, 400, None),
@@ -79,7 +83,11 @@ def _role_cases() -> list[Case]:
 def _filter_cases() -> list[Case]:
     base, one = f"{V1}/filters", f"{V1}/filters/{{id}}"
     tree = _condition_tree("{v1_dealFields}", "10")
-    org_rule = {"object": "organization", "field_id": "{v1_organizationFields}", "operator": "IS NOT NULL"}
+    org_rule = {
+        "object": "organization",
+        "field_id": "{v1_organizationFields}",
+        "operator": "IS NOT NULL",
+    }
     org_tree = {"glue": "and", "conditions": [{"glue": "or", "conditions": [org_rule]}]}
     return [
         ("POST", base, base, {"name": "Adm filter", "type": "deals", "conditions": tree}, 200, "adm_filter"),
