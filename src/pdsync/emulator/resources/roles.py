@@ -20,7 +20,7 @@ from pdsync.emulator.resources.admin_common import (
     public,
     require_admin,
 )
-from pdsync.emulator.resources.common import ApiProblem, Record, body, not_found, ok
+from pdsync.emulator.resources.common import ApiProblem, Record, body, not_found, ok, user_id
 from pdsync.emulator.static import new_role
 
 if TYPE_CHECKING:
@@ -186,9 +186,7 @@ def _delete(store: Store) -> Any:
                 if other["parent_role_id"] == role["id"]:
                     other["parent_role_id"] = role["parent_role_id"]
             moved = [u["id"] for u in users(store) if u.get("role_id") == role["id"]]
-            _move_users(
-                store, moved, default_role(store)["id"], req.environ.get("emulator.user_id", 1)
-            )
+            _move_users(store, moved, default_role(store)["id"], user_id(req))
         return ok({"id": role["id"]})
 
     return handle
@@ -221,7 +219,7 @@ def _assign(store: Store) -> Any:
         user = _assign_user(store, body(req))
         if user.get("role_id") == role["id"]:
             raise ApiProblem(400, f"User {user['id']} is already assigned to this role")
-        _move_users(store, [user["id"]], role["id"], req.environ.get("emulator.user_id", 1))
+        _move_users(store, [user["id"]], role["id"], user_id(req))
         return ok({"user_id": user["id"], "role_id": role["id"]})
 
     return handle
@@ -237,7 +235,7 @@ def _unassign(store: Store) -> Any:
         target = default_role(store)
         if target["id"] == role["id"]:
             raise ApiProblem(400, "Users cannot be removed from the default role")
-        _move_users(store, [user["id"]], target["id"], req.environ.get("emulator.user_id", 1))
+        _move_users(store, [user["id"]], target["id"], user_id(req))
         return ok({"id": role["id"]})
 
     return handle
