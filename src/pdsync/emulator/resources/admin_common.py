@@ -134,3 +134,35 @@ def choice(
             raise ApiProblem(400, f"The '{name}' field is required (one of: {listed})")
         raise ApiProblem(400, f"The '{name}' field must be one of: {listed}")
     return value
+
+
+def text_value(data: Record, name: str, required: bool = True) -> str | None:
+    """A non-empty string body value, stripped; None when absent and not required."""
+    value = data.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ApiProblem(400, f"The '{name}' field is required and must be a non-empty string")
+    return value.strip()
+
+
+def live_v1(store: Store, entity: str, record_id: Any, label: str) -> Record:
+    """A v1-native record that exists and is active (deleted ones are ``active_flag: false``)."""
+    rec = store.get(entity, record_id)
+    if rec is None or not rec.get("active_flag"):
+        raise not_found(label)
+    return rec
+
+
+def bulk_delete_v1(store: Store, req: Request, entity: str, plural: str) -> Response:
+    """``DELETE ?ids=``, all or nothing: one unknown or already deleted id and none is deleted."""
+    ids = required_ids(req)
+    with store.lock:
+        missing = [i for i in ids
+                   if (r := store.get(entity, i)) is None or not r.get("active_flag")]  # fmt: skip
+        if missing:
+            listed = ", ".join(map(str, missing))
+            raise ApiProblem(404, f"{plural} not found: {listed}; nothing was deleted")
+        for record_id in ids:
+            store.delete(entity, record_id, user_id(req))
+    return ok({"id": ids})

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from pdsync.emulator.fields import CREATABLE_TYPES, FieldDef
 from pdsync.emulator.http import Request, Response, Router
 from pdsync.emulator.render_fields import field_v1
-from pdsync.emulator.resources.admin_common import required_ids
+from pdsync.emulator.resources.admin_common import required_ids, text_value
 from pdsync.emulator.resources.common import ApiProblem, Record, body, ok, user_id
 from pdsync.emulator.resources.fields_api import V2_PATHS, add_field
 
@@ -125,9 +125,7 @@ def _update(store: Store, entity: str) -> Any:
         data = body(req)
         with store.lock:
             fdef = _custom(store, entity, req.path_params["id"], "changed")
-            name = data.get("name")
-            if name is not None and (not isinstance(name, str) or not name.strip()):
-                raise ApiProblem(400, "The 'name' field must be a non-empty string")
+            name = text_value(data, "name", required=False)
             options = _options(data.get("options"))
             if options is not None and fdef.options is None:
                 raise ApiProblem(400, "Only enum and set fields have options")
@@ -135,7 +133,7 @@ def _update(store: Store, entity: str) -> Any:
             if options is not None:
                 _replace_options(store, fdef, options, now)
             if name is not None:
-                fdef.name = name.strip()
+                fdef.name = name
             _flag(data, fdef)
             fdef.update_time = now
             fdef.user_id = user_id(req)

@@ -15,14 +15,19 @@ from typing import TYPE_CHECKING, Any
 from pdsync.emulator.dataset import REFERENCE_TIME
 from pdsync.emulator.fields import FieldDef
 from pdsync.emulator.http import Request, Response, Router
-from pdsync.emulator.resources.admin_common import choice, path_int, required_ids
+from pdsync.emulator.resources.admin_common import (
+    bulk_delete_v1,
+    choice,
+    live_v1,
+    path_int,
+    text_value,
+)
 from pdsync.emulator.resources.common import (
     ApiProblem,
     Record,
     body,
     bool_arg,
     count_records,
-    not_found,
     ok,
     user_id,
 )
@@ -164,10 +169,7 @@ def _check_conditions(store: Store, raw: Any) -> Record:
 
 
 def _live(store: Store, filter_id: int) -> Record:
-    rec = store.get("filter", filter_id)
-    if rec is None or not rec.get("active_flag"):
-        raise not_found("Filter")
-    return rec
+    return live_v1(store, "filter", filter_id, "Filter")
 
 
 def _list(store: Store) -> Any:
@@ -194,12 +196,10 @@ def _get(store: Store) -> Any:
 def _add(store: Store) -> Any:
     def handle(req: Request) -> Response:
         data = body(req)
-        name = data.get("name")
-        if not isinstance(name, str) or not name.strip():
-            raise ApiProblem(400, "The 'name' field is required")
+        name = text_value(data, "name")
         kind = choice(data, "type", tuple(FILTER_OBJECTS))
         conditions = _check_conditions(store, data.get("conditions"))
-        record = {"name": name.strip(), "type": kind, "active_flag": True, "user_id": user_id(req),
+        record = {"name": name, "type": kind, "active_flag": True, "user_id": user_id(req),
                   "visible_to": "1", "temporary_flag": None, "custom_view_id": None,
                   "filter_code": None, "is_editable": True, "last_used_time": None,
                   "conditions": conditions}  # fmt: skip
@@ -215,9 +215,7 @@ def _update(store: Store) -> Any:
         data = body(req)
         changes: Record = {"conditions": _check_conditions(store, data.get("conditions"))}
         if "name" in data:
-            if not isinstance(data["name"], str) or not data["name"].strip():
-                raise ApiProblem(400, "The 'name' field must be a non-empty string")
-            changes["name"] = data["name"].strip()
+            changes["name"] = text_value(data, "name")
         updated = store.update("filter", rec["id"], changes, user_id(req))
         return ok(_render(store, updated, True, bool_arg(req, "include_field_code")))
 
@@ -234,20 +232,7 @@ def _delete(store: Store) -> Any:
 
 
 def _bulk_delete(store: Store) -> Any:
-    """All or nothing: one unknown or already deleted id and none is deleted."""
-
     def handle(req: Request) -> Response:
-        ids = required_ids(req)
-        with store.lock:
-            missing = [
-                i for i in ids if (r := store.get("filter", i)) is None or not r["active_flag"]
-            ]
-            if missing:
-                raise ApiProblem(
-                    404, f"Filters not found: {', '.join(map(str, missing))}; nothing was deleted"
-                )
-            for filter_id in ids:
-                store.delete("filter", filter_id, user_id(req))
-        return ok({"id": ids})
+        return bulk_delete_v1(store, req, "filter", "Filters")
 
     return handle

@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from pdsync.emulator.http import Request, Response, Router
 from pdsync.emulator.render_v1 import V1Renderer
-from pdsync.emulator.resources.admin_common import choice, path_int, required_ids
+from pdsync.emulator.resources.admin_common import (
+    bulk_delete_v1,
+    choice,
+    live_v1,
+    path_int,
+    text_value,
+)
 from pdsync.emulator.resources.common import (
     ApiProblem,
     Record,
@@ -62,10 +68,7 @@ def _render_type(store: Store, rec: Record) -> Record:
 def _type_changes(data: Record, creating: bool) -> Record:
     changes: Record = {}
     if creating or "name" in data:
-        name = data.get("name")
-        if not isinstance(name, str) or not name.strip():
-            raise ApiProblem(400, "The 'name' field is required and must be a non-empty string")
-        changes["name"] = name.strip()
+        changes["name"] = text_value(data, "name")
     if creating or "icon_key" in data:
         changes["icon_key"] = choice(data, "icon_key", ICON_KEYS)
     if data.get("color") is not None:
@@ -111,10 +114,7 @@ def _add_type(store: Store) -> Any:
 
 
 def _live_type(store: Store, type_id: int) -> Record:
-    rec = store.get("activity_type", type_id)
-    if rec is None or not rec.get("active_flag"):
-        raise not_found("Activity type")
-    return rec
+    return live_v1(store, "activity_type", type_id, "Activity type")
 
 
 def _update_type(store: Store) -> Any:
@@ -137,21 +137,8 @@ def _delete_type(store: Store) -> Any:
 
 
 def _delete_types(store: Store) -> Any:
-    """All or nothing: one unknown or already deleted id and none is deleted."""
-
     def handle(req: Request) -> Response:
-        ids = required_ids(req)
-        with store.lock:
-            missing = [i for i in ids if (r := store.get("activity_type", i)) is None
-                       or not r.get("active_flag")]  # fmt: skip
-            if missing:
-                raise ApiProblem(
-                    404,
-                    f"Activity types not found: {', '.join(map(str, missing))}; nothing was deleted",
-                )
-            for type_id in ids:
-                store.delete("activity_type", type_id, user_id(req))
-        return ok({"id": ids})
+        return bulk_delete_v1(store, req, "activity_type", "Activity types")
 
     return handle
 
@@ -170,19 +157,10 @@ def _label(store: Store, req: Request) -> Record:
     return rec
 
 
-def _label_name(data: Record, required: bool) -> str | None:
-    name = data.get("name")
-    if name is None and not required:
-        return None
-    if not isinstance(name, str) or not name.strip():
-        raise ApiProblem(400, "The 'name' field is required and must be a non-empty string")
-    return name.strip()
-
-
 def _add_label(store: Store) -> Any:
     def handle(req: Request) -> Response:
         data = body(req)
-        name = _label_name(data, required=True)
+        name = text_value(data, "name")
         color = choice(data, "color", LABEL_COLORS)
         with store.lock:
             now = store.now()
@@ -198,7 +176,7 @@ def _update_label(store: Store) -> Any:
     def handle(req: Request) -> Response:
         rec = _label(store, req)
         data = body(req)
-        name = _label_name(data, required=False)
+        name = text_value(data, "name", required=False)
         color = choice(data, "color", LABEL_COLORS, required=False)
         with store.lock:
             if name is not None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from pdsync.emulator.http import Request, Response, Router
 from pdsync.emulator.oauth import api_domain
-from pdsync.emulator.resources.admin_common import choice, int_value
+from pdsync.emulator.resources.admin_common import choice, int_value, text_value
 from pdsync.emulator.resources.common import ApiProblem, Record, body, ok, user_id
 from pdsync.emulator.resources.files_api import render_file
 
@@ -56,15 +56,14 @@ def _create(store: Store) -> Any:
     def handle(req: Request) -> Response:
         data = body(req)
         ftype = choice(data, "file_type", FILE_TYPES)
-        title = data.get("title")
-        if not isinstance(title, str) or not title.strip():
-            raise ApiProblem(400, "The 'title' field is required")
+        title = text_value(data, "title")
+        assert title is not None
         choice(data, "remote_location", LOCATIONS)
         kind, item_id = _item(store, data)
         # A Drive document id: 44 url-safe characters, here derived from what it was made for.
         seed = f"{store.seed}:{kind}:{item_id}:{title}:{store.now()}".encode()
         remote_id = hashlib.sha256(seed).hexdigest()[:44]
-        created = _record(store, req, kind, item_id, title.strip(), ftype, remote_id)
+        created = _record(store, req, kind, item_id, title, ftype, remote_id)
         return ok(render_file(store, created, api_domain(req)))
 
     return handle
@@ -73,12 +72,11 @@ def _create(store: Store) -> Any:
 def _link(store: Store) -> Any:
     def handle(req: Request) -> Response:
         data = body(req)
-        remote_id = data.get("remote_id")
-        if not isinstance(remote_id, str) or not remote_id.strip():
-            raise ApiProblem(400, "The 'remote_id' field is required")
+        remote_id = text_value(data, "remote_id")
+        assert remote_id is not None
         choice(data, "remote_location", LOCATIONS)
         kind, item_id = _item(store, data)
-        created = _record(store, req, kind, item_id, remote_id.strip(), "gdoc", remote_id.strip())
+        created = _record(store, req, kind, item_id, remote_id, "gdoc", remote_id)
         return ok(render_file(store, created, api_domain(req)))
 
     return handle

@@ -19,6 +19,7 @@ from pdsync.emulator.resources.admin_common import (
     path_int,
     public,
     require_admin,
+    text_value,
 )
 from pdsync.emulator.resources.common import ApiProblem, Record, body, not_found, ok, user_id
 from pdsync.emulator.static import new_role
@@ -108,15 +109,6 @@ def _parent_id(store: Store, data: Record, role_id: int | None) -> int | None:
     return parent
 
 
-def _name(data: Record, required: bool) -> str | None:
-    name = data.get("name")
-    if name is None and not required:
-        return None
-    if not isinstance(name, str) or not name.strip():
-        raise ApiProblem(400, "The 'name' field is required and must be a non-empty string")
-    return name.strip()
-
-
 def _move_users(store: Store, user_ids: list[int], role_id: int, actor: int) -> None:
     for uid in user_ids:
         store.update("user", uid, {"role_id": role_id}, actor)
@@ -147,7 +139,7 @@ def _add(store: Store) -> Any:
     def handle(req: Request) -> Response:
         require_admin(store, req)
         data = body(req)
-        name = _name(data, required=True)
+        name = text_value(data, "name")
         assert name is not None
         with store.lock:
             roles = store.static["role"]
@@ -163,7 +155,7 @@ def _update(store: Store) -> Any:
         require_admin(store, req)
         role = live_role(store, req)
         data = body(req)
-        name = _name(data, required=False)
+        name = text_value(data, "name", required=False)
         with store.lock:
             if "parent_role_id" in data:
                 role["parent_role_id"] = _parent_id(store, data, role["id"])
