@@ -235,6 +235,12 @@ def test_goal_results_count_the_deals_the_api_lists(client: httpx.Client) -> Non
                                               params={"period.start": "2022-01-01", "period.end": "2024-01-01"}), 400)  # fmt: skip
     found = data(client.get("/v1/goals/find", params={"assignee.id": 2}))["goals"]
     assert [g["id"] for g in found] == [made["id"]]
+    # Without criteria a user sees only their own goals.
+    theirs = data(client.get("/v1/goals/find", headers={"x-api-token": OTHER_TOKEN}))["goals"]
+    assert [g["id"] for g in theirs] == [made["id"]]
+    # The admin set it: theirs too, beside the two generated ones assigned to them.
+    assert len({g["id"] for g in data(client.get("/v1/goals/find"))["goals"]} | {made["id"]}) == 3
+    assert made["id"] in {g["id"] for g in data(client.get("/v1/goals/find"))["goals"]}
     assert client.delete(f"/v1/goals/{made['id']}").json() == {"success": True}
     assert data(client.get("/v1/goals/find", params={"assignee.id": 2}))["goals"] == []
 

@@ -225,16 +225,22 @@ def _find(store: Store) -> Any:
         bounds = None
         if "period.start" in given:
             bounds = (date_arg(req, "period.start"), date_arg(req, "period.end"))
-        if not any(k in given for k in EVERYONE) and "assignee.id" not in given:
-            given["assignee.id"] = str(user_id(req))  # "only your goals"
+        # "When omitted, only your goals": assigned to you, or set by you (company, team goals).
+        mine = not any(k in given for k in EVERYONE) and "assignee.id" not in given
         checks = {k: v for k, v in given.items() if not k.startswith("period.")}
         goals = [public(g) for g in store.static["goal"].values() if not g.get("_deleted")
                  and all(_matches(g, k, v) for k, v in checks.items())
+                 and (not mine or _is_mine(g, user_id(req)))
                  and (bounds is None or _overlaps(g, *bounds))]  # fmt: skip
         count_records(req, len(goals))
         return ok({"goals": goals})
 
     return handle
+
+
+def _is_mine(goal: Record, me: int) -> bool:
+    assignee = goal["assignee"]
+    return bool(goal["owner_id"] == me) or (assignee["type"] == "person" and assignee["id"] == me)
 
 
 def _overlaps(goal: Record, start: date, end: date) -> bool:
