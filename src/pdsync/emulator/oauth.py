@@ -78,6 +78,7 @@ class OAuthServer:
     def register(self, router: Router) -> None:
         router.add("GET", "/oauth/authorize", self.authorize)
         router.add("POST", "/oauth/token", self.token)
+        router.add("POST", "/oauth/token/", self.token)  # the spec's refresh-tokens path
 
     # -- API side ---------------------------------------------------------------------
     def user_for(self, access_token: str) -> tuple[int, str] | None:

@@ -54,7 +54,7 @@ def field_v1(f: FieldDef) -> list[Record]:
         "edit_flag": f.is_custom,
         "index_visible_flag": True,
         "details_visible_flag": True,
-        "add_visible_flag": True,
+        "add_visible_flag": f.extra.get("add_visible_flag", True),
         "important_flag": False,
         "bulk_edit_allowed": True,
         "searchable_flag": f.field_type in ("varchar", "varchar_auto", "text", "phone"),

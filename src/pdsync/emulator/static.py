@@ -1,8 +1,10 @@
 """Small reference tables of an account, built whole at start-up (they stay tiny).
 
 Users, pipelines and stages, lead labels and sources, activity types, currencies,
-filters, roles, permission sets and goals. Records use epoch floats for times;
-the renderers format them.
+filters, roles, permission sets, goals, and per-user settings and connections. Records
+use epoch floats for times; the renderers format them. Keys starting with ``_`` are
+the emulator's own bookkeeping (a role's visibility settings, a goal's deletion) and
+are never rendered.
 """
 
 from __future__ import annotations
@@ -31,6 +33,42 @@ CURRENCY_TABLE = (
 )  # fmt: skip
 LEAD_LABELS = (("Hot", "red"), ("Warm", "yellow"), ("Cold", "blue"), ("Partner", "purple"))
 FILTER_TYPES = ("deals", "leads", "org", "people", "products", "activity")
+# The entity whose fields a filter of each type uses (leads reuse deal fields).
+FILTER_OBJECTS = {"deals": "deal", "leads": "lead", "org": "organization", "people": "person",
+                  "products": "product", "activity": "activity", "projects": "project"}  # fmt: skip
+# (name, app, admin): a user holds one set per app they can use.
+PERMISSION_SETS = (
+    ("Global admin", "global", True), ("Deals regular user", "sales", False),
+    ("Global regular user", "global", False), ("Deals admin", "sales", True),
+)  # fmt: skip
+# Visibility defaults of a new role (1 owner only … 7 entire company) and its access levels.
+ROLE_SETTINGS = {
+    "deal_default_visibility": 7, "lead_default_visibility": 7, "org_default_visibility": 7,
+    "person_default_visibility": 7, "product_default_visibility": 7, "deal_access_level": 7,
+    "org_access_level": 7, "person_access_level": 7, "product_access_level": 7,
+}  # fmt: skip
+# What a permission set can grant (``GET /users/{id}/permissions``); admin sets grant all.
+PERMISSIONS = (
+    "can_add_custom_fields", "can_add_products", "can_add_prospects_as_leads",
+    "can_bulk_edit_items", "can_change_visibility_of_items", "can_convert_deals_to_leads",
+    "can_create_own_workflow", "can_delete_activities", "can_delete_custom_fields",
+    "can_delete_deals", "can_edit_custom_fields", "can_edit_deals_closed_date",
+    "can_edit_products", "can_edit_shared_filters", "can_export_data_from_lists",
+    "can_follow_other_users", "can_merge_deals", "can_merge_organizations", "can_merge_people",
+    "can_modify_labels", "can_see_company_wide_statistics", "can_see_deals_list_summary",
+    "can_see_hidden_items_names", "can_see_other_users", "can_see_other_users_statistics",
+    "can_see_security_dashboard", "can_share_filters", "can_share_insights", "can_use_api",
+    "can_use_email_tracking", "can_use_import",
+)  # fmt: skip
+REGULAR_PERMISSIONS = {
+    "sales": ("can_add_products", "can_add_prospects_as_leads", "can_convert_deals_to_leads",
+              "can_delete_activities", "can_delete_deals", "can_edit_products",
+              "can_merge_deals", "can_merge_people", "can_modify_labels",
+              "can_see_deals_list_summary", "can_use_email_tracking"),
+    "global": ("can_see_other_users", "can_follow_other_users", "can_share_filters",
+               "can_use_api", "can_export_data_from_lists"),
+}  # fmt: skip
+COMPANY_ADDONS = ("leadbooster_v2", "smart_docs_v2", "campaigns_v2")
 
 
 def stable_uuid(seed: int, kind: str, n: int) -> str:
@@ -41,28 +79,12 @@ def build_static(seed: int, counts: Counts) -> dict[str, dict[Any, Record]]:
     rng = random.Random(f"{seed}:static")
     tables: dict[str, dict[Any, Record]] = {}
     tables["permission_set"] = _permission_sets(seed)
-    admin_set = next(iter(tables["permission_set"]))
+    sets = list(tables["permission_set"])
     tables["role"] = {
-        1: {
-            "id": 1,
-            "parent_role_id": None,
-            "name": "Management",
-            "active_flag": True,
-            "assignment_count": "1",
-            "sub_role_count": "1",
-            "level": 1,
-        },
-        2: {
-            "id": 2,
-            "parent_role_id": 1,
-            "name": "Sales team",
-            "active_flag": True,
-            "assignment_count": str(max(counts.user - 1, 0)),
-            "sub_role_count": "0",
-            "level": 2,
-        },
+        1: new_role(1, "Management", None),
+        2: new_role(2, "Sales team", 1),
     }
-    tables["user"] = {i: _user(rng, i, admin_set) for i in range(1, counts.user + 1)}
+    tables["user"] = {i: _user(rng, i, sets) for i in range(1, counts.user + 1)}
     tables["pipeline"], tables["stage"] = _pipelines(rng)
     tables["activity_type"] = {
         i: {
@@ -99,10 +121,22 @@ def build_static(seed: int, counts: Counts) -> dict[str, dict[Any, Record]]:
         for i, kind in enumerate(FILTER_TYPES, start=1)
     }  # fmt: skip
     tables["goal"] = _goals(seed)
+    tables["user_provider_link"] = {}
+    # Every other user has connected a Google account.
+    tables["user_connection"] = {
+        i: {"google": stable_uuid(seed, "google", i)} for i in range(1, counts.user + 1, 2)
+    }
+    tables["addon"] = {code: {"code": code} for code in COMPANY_ADDONS}
     return tables
 
 
-def _user(rng: random.Random, i: int, permission_set: str) -> Record:
+def new_role(role_id: int, name: str, parent_role_id: int | None) -> Record:
+    """A role; who is assigned to it is the users' ``role_id``, counted when rendered."""
+    return {"id": role_id, "parent_role_id": parent_role_id, "name": name, "active_flag": True,
+            "_settings": dict(ROLE_SETTINGS), "_hidden_pipelines": []}  # fmt: skip
+
+
+def _user(rng: random.Random, i: int, sets: list[str]) -> Record:
     first, last = FIRST[(i - 1) % len(FIRST)], LAST[(i * 7) % len(LAST)]
     created = START_TIME + rng.random() * 86400 * 30 * i
     return {
@@ -112,8 +146,8 @@ def _user(rng: random.Random, i: int, permission_set: str) -> Record:
         "activated": True, "role_id": 1 if i == 1 else 2, "created": created,
         "modified": created, "last_login": created + 86400, "has_created_company": i == 1,
         # Admin rights live in access entries (the spec has no ``is_admin``): "global" app.
-        "access": [{"app": "global", "admin": i == 1, "permission_set_id": permission_set},
-                   {"app": "sales", "admin": i == 1, "permission_set_id": permission_set}],
+        "access": [{"app": "global", "admin": i == 1, "permission_set_id": sets[0 if i == 1 else 2]},
+                   {"app": "sales", "admin": i == 1, "permission_set_id": sets[3 if i == 1 else 1]}],
         "phone": None,
     }  # fmt: skip
 
@@ -139,14 +173,21 @@ def _pipelines(rng: random.Random) -> tuple[dict[Any, Record], dict[Any, Record]
 
 
 def _permission_sets(seed: int) -> dict[Any, Record]:
+    """Permission sets; ``assignment_count`` is counted from the users when rendered."""
     sets = {}
-    for n, (name, app) in enumerate((("Global admin", "global"), ("Regular user", "sales"))):
+    for n, (name, app, admin) in enumerate(PERMISSION_SETS):
         sid = stable_uuid(seed, "permset", n)
         sets[sid] = {
             "id": sid, "name": name, "description": f"{name} permissions", "app": app,
-            "type": "admin" if n == 0 else "regular", "assignment_count": 1,
+            "type": "admin" if admin else "regular",
+            "_contents": list(PERMISSIONS if admin else REGULAR_PERMISSIONS[app]),
         }  # fmt: skip
     return sets
+
+
+def goal_id(seed: int, n: int) -> str:
+    """The id of the ``n``-th generated goal (a 32-digit hex string, as Pipedrive's)."""
+    return (random.Random(f"{seed}:goal:{n}").getrandbits(64).to_bytes(8, "big").hex() * 2)[:32]
 
 
 def _goals(seed: int) -> dict[Any, Record]:
@@ -154,13 +195,13 @@ def _goals(seed: int) -> dict[Any, Record]:
     for n, (title, kind) in enumerate(
         (("Won deals Q4", "deals_won"), ("Calls made", "activities_completed"))
     ):
-        gid = random.Random(f"{seed}:goal:{n}").getrandbits(64).to_bytes(8, "big").hex() * 2
+        gid = goal_id(seed, n)
         goals[gid] = {
-            "id": gid[:32], "owner_id": 1, "title": title,
+            "id": gid, "owner_id": 1, "title": title,
             "type": {"name": kind, "params": {"pipeline_id": [1]}},
             "assignee": {"id": 1, "type": "person"},
             "interval": "quarterly", "duration": {"start": "2026-10-01", "end": "2026-12-31"},
             "expected_outcome": {"target": 50 + 25 * n, "tracking_metric": "quantity"},
-            "is_active": True, "report_ids": [],
+            "is_active": True, "report_ids": [stable_uuid(seed, "goal-report", n)],
         }  # fmt: skip
-    return {g["id"]: g for g in goals.values()}
+    return goals

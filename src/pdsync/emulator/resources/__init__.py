@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
 def register_all(router: Router, store: Store) -> None:
     from pdsync.emulator.resources import (
+        admin,
         fields_api,
         files_api,
         legacy_v1,
@@ -24,7 +25,7 @@ def register_all(router: Router, store: Store) -> None:
     )
 
     modules = (v2, fields_api, links, v1_crm, v1_account, legacy_v1, search_api, files_api,
-               org_relationships)  # fmt: skip
+               org_relationships, admin)  # fmt: skip
     for module in modules:
         module.register(router, store)
     from pdsync.emulator import mutate
