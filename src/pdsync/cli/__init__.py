@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "users": "pdsync.cli.actions:users",
     "leads": "pdsync.cli.actions:leads",
     "merge": "pdsync.cli.actions:merge",
+    "api": "pdsync.cli.api:api",
     "events": "pdsync.cli.events:events",
     "emulator": "pdsync.cli.emulator:emulator",
 }
