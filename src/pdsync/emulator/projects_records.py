@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
 Record = dict[str, Any]
 PlanKey = tuple[int, str, int]  # (project id, "task" | "activity", item id)
+# Record keys that are not field values (the API sets them): not changelog entries.
+_NOT_FIELDS = frozenset({"update_time", "custom_fields", "status_change_time", "is_deleted"})
 
 
 class ProjectData:
@@ -194,9 +196,9 @@ class ProjectData:
         tasks = self.tasks_of(project_id)
         items = []
         for n, task in enumerate(tasks):
-            default: tuple[int | None, int | None] = (None, None)
-            if task["id"] in self.layout.task_range(project_id) and phases:
-                default = (phases[min(len(phases) - 1, n * len(phases) // len(tasks))], groups[n % len(groups)])  # fmt: skip
+            # Spread over the phases in task order, and over the groups in turn.
+            phase = phases[min(len(phases) - 1, n * len(phases) // len(tasks))] if phases else None
+            default = (phase, groups[n % len(groups)])
             items.append(self._item(project_id, "task", task["id"], default))
         first = (phases[0] if phases else None, groups[0])
         for activity in self.activities_of(project_id):
@@ -222,7 +224,7 @@ class ProjectData:
         return sorted(entries, key=lambda e: e["time"], reverse=True)
 
     def record_change(self, project_id: int, old: Record, new: Record, user_id: int, agent: str | None) -> None:  # fmt: skip
-        keys = [k for k in new if k not in ("update_time", "custom_fields") and old.get(k) != new[k]]
+        keys = [k for k in new if k not in _NOT_FIELDS and old.get(k) != new[k]]
         old_values = {k: old.get(k) for k in keys}
         new_values = {k: new[k] for k in keys}
         before, after = old.get("custom_fields") or {}, new.get("custom_fields") or {}
