@@ -142,7 +142,8 @@ class ProjectLayout:
             for t, d in self._started_from(rng)
         )  # ids grow with time, as in a real account
         cols = ProjectColumns(
-            *(array("d", [0.0]) for _ in range(4)),
+            add_time=array("d", [0.0]), update_time=array("d", [0.0]),
+            status_change_time=array("d", [0.0]), last_edit=array("d", [0.0]),
             status=array("B", [0]), phase_id=array("H", [0]), phase_index=array("B", [0]),
             owner_id=array("H", [0]), deal_id=array("I", [0]), flags=bytearray(1),
         )  # fmt: skip
@@ -195,7 +196,7 @@ class ProjectLayout:
         rng = random.Random(f"{self.seed}:columns:task")
         rand = rng.random
         cols = TaskColumns(
-            *(array("d", [0.0]) for _ in range(3)),
+            add_time=array("d", [0.0]), update_time=array("d", [0.0]), done_time=array("d", [0.0]),
             parent=array("I", [0]), assignee=array("H", [0]), flags=bytearray(1),
         )  # fmt: skip
         users = self.counts.user
@@ -220,7 +221,9 @@ class ProjectLayout:
                     flag |= DONE
                     done_at = max(created, created + (end - created) * (j + 1) / (k + 1))
                 cols.add_time.append(created)
-                cols.update_time.append(projects.update_time[p] if deleted else (done_at or created))
+                cols.update_time.append(
+                    projects.update_time[p] if deleted else (done_at or created)
+                )
                 cols.done_time.append(done_at)
                 cols.parent.append(0 if j < top else first + rng.randrange(top))
                 roll = rand()

@@ -129,7 +129,9 @@ class ProjectData:
             "is_done": bool(flags & DONE),
             "is_milestone": bool(flags & MILESTONE),
             "due_date": iso_date(added + rng.randint(3, 45) * 86400),
-            "start_date": iso_date(added + rng.randint(0, 2) * 86400) if rng.random() < 0.5 else None,  # fmt: skip
+            "start_date": iso_date(added + rng.randint(0, 2) * 86400)
+            if rng.random() < 0.5
+            else None,
             "priority": rng.choice((None, None, 1, 2, 3)),
             "creator_id": self.layout.project_columns().owner_id[project],
             "add_time": added,

@@ -29,6 +29,9 @@ def register_all(router: Router, store: Store) -> None:
     modules += (projects,)
     for module in modules:
         module.register(router, store)
+    from pdsync.emulator.resources import projects
+
+    projects.register(router, store)
     from pdsync.emulator import mutate
 
     mutate.register(router, store)

@@ -116,7 +116,7 @@ def _order(data: Record, count: int) -> int | None:
     order = data.get("order_nr")
     if order is not None and not 1 <= order <= count:
         raise ApiProblem(400, f"The 'order_nr' field must be between 1 and {count}")
-    return order  # type: ignore[no-any-return]
+    return order
 
 
 def _board_of(store: Store, data: Record) -> int:

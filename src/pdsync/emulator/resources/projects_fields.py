@@ -20,4 +20,6 @@ def register(router: Router, store: Store) -> None:
     router.add("PATCH", base + "/{field_code}", fields_api._update(store, "project"))
     router.add("DELETE", base + "/{field_code}", fields_api._delete(store, "project"))
     for method, action in (("POST", "add"), ("PATCH", "update"), ("DELETE", "delete")):
-        router.add(method, base + "/{field_code}/options", fields_api._options(store, "project", action))
+        router.add(
+            method, base + "/{field_code}/options", fields_api._options(store, "project", action)
+        )

@@ -96,7 +96,7 @@ class ProjectSearch:
     def item(self, hit: Hit) -> Record:
         store = self.store
         record = store.get("project", hit.index) or {}
-        phase = store.tables["phase"].overlay.get(record.get("phase_id"))
+        phase = store.tables["phase"].overlay.get(record.get("phase_id") or 0)
         person = _first(store, "person", record.get("person_ids"))
         org = _first(store, "organization", record.get("org_ids"))
         deal = _first(store, "deal", record.get("deal_ids"))

@@ -56,10 +56,9 @@ def _numbers(data: Record) -> Record:
     out = dict(data)
     for name in _V1_INTS:
         value = out.get(name)
-        if isinstance(value, str) and value.strip().isdigit():
-            out[name] = int(value)
-        elif isinstance(value, float) and value.is_integer():
-            out[name] = int(value)
+        numeric_text = isinstance(value, str) and value.strip().isdigit()
+        if numeric_text or (isinstance(value, float) and value.is_integer()):
+            out[name] = int(value)  # type: ignore[arg-type]
     return out
 
 
