@@ -17,7 +17,6 @@ def register_all(router: Router, store: Store) -> None:
         legacy_v1,
         links,
         org_relationships,
-        projects,
         search_api,
         v1_account,
         v1_crm,
@@ -26,7 +25,6 @@ def register_all(router: Router, store: Store) -> None:
 
     modules = (v2, fields_api, links, v1_crm, v1_account, legacy_v1, search_api, files_api,
                org_relationships)  # fmt: skip
-    modules += (projects,)
     for module in modules:
         module.register(router, store)
     from pdsync.emulator.resources import projects
