@@ -80,6 +80,8 @@ def test_generated_account_has_projects_in_proportion_with_tasks_and_activities(
     for project in projects:
         assert project is not None and project["add_time"] <= project["update_time"]
         assert project["deal_ids"], "generated projects start from a deal"
+        assert (project["archive_time"] is not None) == project["is_archived"]
+        assert (project["archive_time"] or 0) <= project["update_time"]
         deal = store.get("deal", project["deal_ids"][0])
         assert deal is not None and deal["status"] == "won"
         assert project["add_time"] >= deal["won_time"]
@@ -276,6 +278,17 @@ def test_boards_and_phases_keep_their_order(client: httpx.Client) -> None:
     data(client.delete(f"/api/v2/boards/{board['id']}"))
     error(client.get(f"/api/v2/phases/{phase['id']}"), 404)  # a board's phases go with it
     assert [b["order_nr"] for b in data(client.get("/api/v1/projects/boards"))] == [1, 2, 3]
+
+
+def test_a_project_on_a_deleted_board_can_still_be_edited(client: httpx.Client) -> None:
+    board = data(client.post("/api/v2/boards", json={"name": "Temporary"}))
+    data(client.post("/api/v2/phases", json={"name": "Only", "board_id": board["id"]}))
+    project = data(client.post("/api/v2/projects", json={"title": "P", "board_id": board["id"]}), 201)  # fmt: skip
+    data(client.delete(f"/api/v2/boards/{board['id']}"))
+    renamed = data(client.patch(f"/api/v2/projects/{project['id']}", json={"title": "Renamed"}))
+    assert renamed["title"] == "Renamed" and renamed["board_id"] == board["id"]
+    moved = data(client.patch(f"/api/v2/projects/{project['id']}", json={"board_id": 2}))
+    assert moved["board_id"] == 2 and moved["phase_id"] == 5  # the first phase of board 2
 
 
 def test_search_finds_written_and_generated_projects(client: httpx.Client) -> None:

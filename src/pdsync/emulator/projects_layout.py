@@ -39,6 +39,7 @@ class ProjectColumns:
     update_time: array[float]
     status_change_time: array[float]
     last_edit: array[float]  # the last phase/status change (the changelog's newest entry)
+    archive_time: array[float]  # 0.0 = not archived
     status: array[int]  # index in STATUSES
     phase_id: array[int]
     phase_index: array[int]  # position of phase_id on its board (0 = first phase)
@@ -144,6 +145,7 @@ class ProjectLayout:
         cols = ProjectColumns(
             add_time=array("d", [0.0]), update_time=array("d", [0.0]),
             status_change_time=array("d", [0.0]), last_edit=array("d", [0.0]),
+            archive_time=array("d", [0.0]),
             status=array("B", [0]), phase_id=array("H", [0]), phase_index=array("B", [0]),
             owner_id=array("H", [0]), deal_id=array("I", [0]), flags=bytearray(1),
         )  # fmt: skip
@@ -171,10 +173,10 @@ class ProjectLayout:
             else:
                 changed = added
                 last = added + (REFERENCE_TIME - added) * rand() if index else added
-            flag, updated = 0, last
+            flag, updated, archived = 0, last, 0.0
             if status == 1 and REFERENCE_TIME - changed > 180 * DAY and rand() < 0.6:
                 flag |= ARCHIVED
-                updated = min(changed + rng.uniform(30, 120) * DAY, REFERENCE_TIME - 30)
+                updated = archived = min(changed + rng.uniform(30, 120) * DAY, REFERENCE_TIME - 30)
             if rand() < 0.02:
                 flag |= DELETED
                 updated = min(updated + rng.uniform(1, 30) * DAY, REFERENCE_TIME - 1)
@@ -182,6 +184,7 @@ class ProjectLayout:
             cols.update_time.append(updated)
             cols.status_change_time.append(changed)
             cols.last_edit.append(last)
+            cols.archive_time.append(archived)
             cols.status.append(status)
             cols.phase_id.append(phases[index])
             cols.phase_index.append(index)

@@ -97,13 +97,11 @@ class ProjectData:
             "add_time": added,
             "update_time": cols.update_time[i],
             "status_change_time": cols.status_change_time[i],
-            "archive_time": cols.update_time[i] if archived and not flags & DELETED else None,
+            "archive_time": cols.archive_time[i] or None,
             "is_archived": archived,
             "is_deleted": bool(flags & DELETED),
             "template_id": None,
         }
-        if archived and flags & DELETED:  # archived, then deleted later: archive time unknown
-            record["archive_time"] = cols.status_change_time[i]
         if custom:
             record["custom_fields"] = self.store.generator.custom_fields("project", rng, added)
         return record

@@ -18,6 +18,7 @@ from pdsync.emulator.resources.common import (
     body,
     bool_arg,
     int_arg,
+    limit_arg,
     ok,
     user_id,
 )
@@ -25,9 +26,7 @@ from pdsync.emulator.resources.projects_common import (
     Filter,
     after_arg,
     existing,
-    int_filter_arg,
     page,
-    paged_limit,
     path_id,
     project_v1,
     project_v2,
@@ -96,7 +95,7 @@ def link_filters(store: Store, req: Request, names: tuple[str, ...]) -> list[Fil
     deals = store.columns.get("deal").ints if store.counts.deal else {}
     filters = []
     for name in names:
-        wanted = int_filter_arg(req, name)
+        wanted = int_arg(req, minimum=1, name=name)
         if wanted is None:
             continue
         if name == "phase_id":
@@ -142,7 +141,7 @@ def _list(store: Store, v2: bool, archived: bool) -> Any:
     links = ("phase_id", "deal_id", "person_id", "org_id") if v2 and not archived else ("phase_id",)  # fmt: skip
 
     def handle(req: Request) -> Response:
-        limit = paged_limit(req, 100)
+        limit = limit_arg(req, default=100)
         check_filter_id(store, req)
         filters = [status_filter(store, req), *link_filters(store, req, links)]
         if v2 or not bool_arg(req, "include_archived"):

@@ -17,6 +17,7 @@ from pdsync.emulator.resources.common import (
     check_body,
     count_records,
     int_arg,
+    limit_arg,
     ok,
     user_id,
 )
@@ -25,7 +26,6 @@ from pdsync.emulator.resources.projects_common import (
     after_arg,
     existing,
     page,
-    paged_limit,
     path_id,
     scan,
     small_v1,
@@ -97,7 +97,7 @@ def _list_phases(store: Store, v2: bool) -> Any:
 
 def _list_templates(store: Store, v2: bool) -> Any:
     def handle(req: Request) -> Response:
-        limit = paged_limit(req, 100 if v2 else 500)
+        limit = limit_arg(req, default=100 if v2 else 500)
         filters = [Filter(lambda i: True, lambda r: not r.get("is_deleted"))]
         rows, cursor = page(scan(store, "project_template", after_arg(req), filters), limit, req)
         return ok([_render(r, TEMPLATE_KEYS, v2) for r in rows], {"next_cursor": cursor})

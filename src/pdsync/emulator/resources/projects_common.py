@@ -22,8 +22,6 @@ from pdsync.emulator.resources.common import (
     count_records,
     decode_cursor,
     encode_cursor,
-    int_arg,
-    limit_arg,
     not_found,
 )
 from pdsync.emulator.timefmt import v1_time, v2_time
@@ -94,14 +92,6 @@ def page(rows: Iterator[Record], limit: int, req: Request) -> tuple[list[Record]
         cursor = encode_cursor((taken[-1]["id"], taken[-1]["id"]))
     count_records(req, len(taken))
     return taken, cursor
-
-
-def int_filter_arg(req: Request, name: str) -> int | None:
-    return int_arg(req, name, minimum=1)
-
-
-def paged_limit(req: Request, default: int) -> int:
-    return limit_arg(req, default=default)
 
 
 def path_id(req: Request, name: str = "id") -> int:

@@ -16,6 +16,7 @@ from pdsync.emulator.resources.common import (
     limit_arg,
     not_found,
     ok,
+    user_id,
 )
 from pdsync.emulator.resources.projects_common import after_arg, existing, path_id
 from pdsync.emulator.timefmt import v2_time
@@ -92,7 +93,7 @@ def _choice(data: Record, name: str, allowed: set[int], current: Any, what: str)
 def _activities(store: Store) -> Any:
     def handle(req: Request) -> Response:
         activities = store.projects.activities_of(_project(store, req)["id"])
-        renderer = V1Renderer(store, req.environ.get("emulator.user_id", 1))
+        renderer = V1Renderer(store, user_id(req))
         count_records(req, len(activities))
         return ok([renderer.render("activity", a) for a in activities], {"next_cursor": None})
 

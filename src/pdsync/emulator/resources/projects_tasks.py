@@ -17,6 +17,8 @@ from pdsync.emulator.resources.common import (
     body,
     bool_arg,
     count_records,
+    int_arg,
+    limit_arg,
     ok,
     user_id,
 )
@@ -24,9 +26,7 @@ from pdsync.emulator.resources.projects_common import (
     Filter,
     after_arg,
     existing,
-    int_filter_arg,
     page,
-    paged_limit,
     path_id,
     scan,
     task_v1,
@@ -65,12 +65,12 @@ def task_filters(store: Store, req: Request, v2: bool) -> tuple[list[Filter], ra
     flags, parent, assignee = cols.flags, cols.parent, cols.assignee
     filters = [Filter(lambda i: not flags[i] & DELETED, lambda r: not r.get("is_deleted"))]
     ids = None
-    project_id = int_filter_arg(req, "project_id")
+    project_id = int_arg(req, minimum=1, name="project_id")
     if project_id is not None:
         ids = layout.task_range(project_id)
         filters.append(Filter(lambda i: layout.project_of_task(i) == project_id,
                               lambda r: r.get("project_id") == project_id))  # fmt: skip
-    assignee_id = int_filter_arg(req, "assignee_id")
+    assignee_id = int_arg(req, minimum=1, name="assignee_id")
     if assignee_id is not None:
         filters.append(Filter(lambda i: assignee[i] == assignee_id,
                               lambda r: assignee_id in (r.get("assignee_ids") or [])))  # fmt: skip
@@ -104,7 +104,7 @@ def _flag_filter(flags: bytearray, bit: int, key: str, value: bool) -> Filter:
 
 def _list(store: Store, v2: bool) -> Any:
     def handle(req: Request) -> Response:
-        limit = paged_limit(req, 100 if v2 else 500)
+        limit = limit_arg(req, default=100 if v2 else 500)
         filters, ids = task_filters(store, req, v2)
         rows, cursor = page(scan(store, "task", after_arg(req), filters, ids), limit, req)
         return ok([render(r, v2) for r in rows], {"next_cursor": cursor})

@@ -119,18 +119,18 @@ def _board_and_phase(store: Store, changes: Record, current: Record | None) -> N
         if template is None or template.get("is_deleted"):
             raise ApiProblem(400, "The 'template_id' field must be the id of an existing project template")  # fmt: skip
         board_id = template["projects_board_id"]
-    if board_id is None:
-        if current is not None:
-            board_id = current["board_id"]
-        else:
-            boards = sorted(
-                (b for b in store.tables["board"].overlay.values() if not b["is_deleted"]),
-                key=lambda b: (b["order_nr"], b["id"]),
-            )
-            if not boards:
-                raise ApiProblem(400, "The account has no project board: add one with POST /api/v2/boards")  # fmt: skip
-            board_id = boards[0]["id"]
-    _live(store, "board", board_id, "board_id", "board")
+    if board_id is None and current is not None:
+        board_id = current["board_id"]  # unchanged: not checked again (it may since be deleted)
+    elif board_id is None:
+        boards = sorted(
+            (b for b in store.tables["board"].overlay.values() if not b["is_deleted"]),
+            key=lambda b: (b["order_nr"], b["id"]),
+        )
+        if not boards:
+            raise ApiProblem(400, "The account has no project board: add one with POST /api/v2/boards")  # fmt: skip
+        board_id = boards[0]["id"]
+    else:
+        _live(store, "board", board_id, "board_id", "board")
     if phase is not None and phase["board_id"] != board_id:
         raise ApiProblem(400, f"The 'phase_id' field must be a phase of board {board_id}")
     if phase is None and (current is None or current["board_id"] != board_id):
