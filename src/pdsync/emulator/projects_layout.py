@@ -15,6 +15,7 @@ import random
 import threading
 from array import array
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pdsync.emulator.dataset import REFERENCE_TIME, START_TIME, ColumnBuilder, Counts
@@ -96,6 +97,12 @@ class ProjectLayout:
             return None
         self.project_columns()
         return self._deal_project.get(deal_id)
+
+    def deal_project_lookup(self) -> Callable[[int | None], int | None]:
+        """``project_of_deal`` as a plain dict lookup, once the columns are built."""
+        self.project_columns()
+        lookup: Callable[[int | None], int | None] = self._deal_project.get  # type: ignore[assignment]
+        return lookup
 
     # -- columns -----------------------------------------------------------------
 

@@ -57,9 +57,16 @@ class ProjectData:
         store.tables["task"] = Table("task", self.layout.tasks)
         store.generator.extra_makers["project"] = self.make_project
         store.generator.extra_makers["task"] = self.make_task
-        store.generator.project_of_deal = self.layout.project_of_deal
+        store.generator.project_of_deal = self._project_of_deal
         self.changes: dict[int, list[Record]] = {}  # written changelog entries, oldest first
         self.plan: dict[PlanKey, tuple[int | None, int | None]] = {}  # moved plan items
+
+    def _project_of_deal(self, deal_id: int | None) -> int | None:
+        """The first call builds the layout, then hands the generator the bare map lookup
+        (it runs for every generated activity)."""
+        project = self.layout.project_of_deal(deal_id)
+        self.store.generator.project_of_deal = self.layout.deal_project_lookup()
+        return project
 
     # -- generated records -----------------------------------------------------------
 
