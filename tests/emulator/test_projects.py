@@ -304,3 +304,27 @@ def test_search_finds_written_and_generated_projects(client: httpx.Client) -> No
     assert generated
     data(client.delete(f"/api/v2/projects/{made['id']}"))
     assert data(client.get("/api/v2/projects/search?term=zebra"))["items"] == []
+
+
+def test_moving_a_parent_task_moves_its_subtasks(client: httpx.Client) -> None:
+    one = data(client.post("/api/v2/projects", json={"title": "One"}), 201)
+    two = data(client.post("/api/v2/projects", json={"title": "Two"}), 201)
+    parent = data(client.post("/api/v2/tasks", json={"title": "P", "project_id": one["id"]}), 201)
+    child = {"title": "C", "project_id": one["id"], "parent_task_id": parent["id"]}
+    sub = data(client.post("/api/v2/tasks", json=child), 201)
+    response = client.patch(f"/api/v2/tasks/{sub['id']}", json={"project_id": two["id"]})
+    assert "parent" in error(response, 400)
+    moved = data(client.patch(f"/api/v2/tasks/{parent['id']}", json={"project_id": two["id"], "assignee_ids": [2, 3]}))  # fmt: skip
+    assert moved["project_id"] == two["id"] and moved["assignee_ids"] == [2, 3]
+    assert data(client.get(f"/api/v2/tasks/{sub['id']}"))["project_id"] == two["id"]
+    assert data(client.get(f"/api/v2/tasks?project_id={one['id']}")) == []
+    v1 = data(client.get(f"/api/v1/tasks/{parent['id']}"))
+    assert v1["assignee_id"] == 2 and v1["assignee_ids"] == [2, 3]
+
+
+def test_v1_accepts_form_encoded_bodies(client: httpx.Client) -> None:
+    form = {"title": "Form project", "board_id": "2", "person_id": "3"}
+    project = data(client.post("/api/v1/projects", data=form), 201)
+    assert project["board_id"] == 2 and project["person_id"] == 3 and project["phase_id"] == 5
+    task = data(client.post("/api/v1/tasks", data={"title": "T", "project_id": str(project["id"]), "done": "1"}), 201)  # fmt: skip
+    assert task["done"] == 1 and task["marked_as_done_time"] is not None
