@@ -19,7 +19,7 @@ import pytest
 from pdsync.emulator.app import Emulator
 from pdsync.emulator.config import EmulatorConfig
 
-from . import conformance_admin
+from . import conformance_admin, conformance_projects
 from .openapi_schemas import V1, V1_OLD, V2, error_validator, find_operation, response_validator
 
 # Routes outside Pipedrive's JSON API, covered by their own tests (edges engineer).
@@ -295,6 +295,7 @@ CASES = (
     + _search_cases()
     + _file_cases()
     + conformance_admin.cases()
+    + conformance_projects.cases()
 )
 
 

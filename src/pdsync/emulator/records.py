@@ -9,6 +9,7 @@ agrees with the filters.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import Any
 
 from pdsync.emulator.dataset import DEAL_STATUSES, REFERENCE_TIME, ColumnBuilder, Counts, record_rng
@@ -93,11 +94,17 @@ class Generator:
         self.columns = columns
         self.fields = fields
         self.refs = {"user": counts.user, "org": counts.organization, "people": counts.person}
+        # Entities generated elsewhere (projects, tasks), and the project of a deal's activities.
+        self.extra_makers: dict[str, Callable[[int, bool], Record]] = {}
+        self.project_of_deal: Callable[[int | None], int | None] = lambda _deal: None
 
     def make(self, entity: str, i: int, custom: bool = True) -> Record:
         """Record ``i``; ``custom=False`` skips the custom field values, which are drawn
         last from the record's stream (so every other value is the same) and are most of
         the cost: for readers of built-in attributes only (child records, counters)."""
+        extra = self.extra_makers.get(entity)
+        if extra is not None:
+            return extra(i, custom)
         rng = record_rng(self.seed, entity, i)
         cols = self.columns.get(entity)
         base: Record = {
@@ -252,7 +259,7 @@ class Generator:
             lead_id=None,
             person_id=person_id,
             org_id=cols.ints["org_id"][i] or None,
-            project_id=None,
+            project_id=self.project_of_deal(deal_id),
             due_date=iso_date(due),
             due_time=f"{rng.randint(7, 16):02d}:{rng.choice((0, 15, 30, 45)):02d}",
             duration="00:30",

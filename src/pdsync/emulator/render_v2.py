@@ -14,7 +14,7 @@ from pdsync.emulator.timefmt import v2_time
 Record = dict[str, Any]
 TIME_KEYS = frozenset(
     {"add_time", "update_time", "stage_change_time", "close_time", "won_time", "lost_time",
-     "archive_time", "marked_as_done_time"}
+     "archive_time", "marked_as_done_time", "status_change_time"}
 )  # fmt: skip
 # Keys the v2 API leaves out of an entity unless asked (or never shows).
 _HIDDEN: dict[str, frozenset[str]] = {

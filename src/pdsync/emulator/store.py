@@ -19,6 +19,7 @@ from pdsync.emulator.changes import Action, ChangeEvent, ChangeListener
 from pdsync.emulator.config import EmulatorConfig
 from pdsync.emulator.dataset import DERIVED, REFERENCE_TIME, ColumnBuilder, Counts
 from pdsync.emulator.fields import FieldDef, OptionIds, generate_fields
+from pdsync.emulator.projects_records import ProjectData
 from pdsync.emulator.records import Generator, lead_index
 from pdsync.emulator.relations import Relations
 from pdsync.emulator.static import build_static
@@ -63,6 +64,7 @@ class Store:
         self.static: dict[str, dict[Any, Record]] = static
         for name in ("user", "pipeline", "stage", "activity_type", "filter", "currency"):
             self.tables[name] = Table(name, 0, dict(static[name]))
+        self.projects = ProjectData(self)  # projects, tasks, boards, phases, templates
         self.relations = Relations(self)
         self.lead_ids: dict[str, int] = {}
         self.file_contents: dict[int, bytes] = {}  # uploaded files (small, in memory)

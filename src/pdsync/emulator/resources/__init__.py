@@ -28,6 +28,9 @@ def register_all(router: Router, store: Store) -> None:
                org_relationships, admin)  # fmt: skip
     for module in modules:
         module.register(router, store)
+    from pdsync.emulator.resources import projects
+
+    projects.register(router, store)
     from pdsync.emulator import mutate
 
     mutate.register(router, store)
