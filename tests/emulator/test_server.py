@@ -208,3 +208,12 @@ def test_cli_serve_prints_url_and_token_then_serves() -> None:
     finally:
         process.terminate()  # the process this test started
         process.wait(timeout=10)
+
+
+def test_a_busy_port_is_a_clear_os_error() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with pytest.raises(OSError) as caught:
+            EmulatorServer(EmulatorConfig(deals=10), port=taken.getsockname()[1])
+    assert caught.value.strerror  # "Address already in use": the CLI prints it

@@ -81,6 +81,15 @@ class _Server(wsgi.Server):
     expiration_interval = EXPIRATION_INTERVAL_S
     keep_alive_conn_limit = KEEP_ALIVE_CONNECTIONS
 
+    bind_error: OSError | None = None
+
+    def bind(self, family: int, type: int, proto: int = 0) -> None:
+        try:
+            super().bind(family, type, proto)
+        except OSError as exc:
+            self.bind_error = exc  # errno and strerror intact, for "port in use" messages
+            raise
+
     def error_log(self, msg: str = "", level: int = logging.INFO, traceback: bool = False) -> None:
         log.log(level, "%s", msg, exc_info=traceback)
 
@@ -106,7 +115,10 @@ class EmulatorServer:
             timeout=SOCKET_TIMEOUT_S,
         )
         self._server.gateway = _Gateway
-        self._server.prepare()  # binds now, so `port` is known and a busy port fails here
+        try:
+            self._server.prepare()  # binds now, so `port` is known and a busy port fails here
+        except OSError as exc:  # cheroot words the bind error anew: raise the one with errno
+            raise (self._server.bind_error or exc) from None
         self.port: int = self._server.bind_addr[1]
         self._thread: threading.Thread | None = None
 
