@@ -41,6 +41,9 @@ SOCKET_TIMEOUT_S = 60  # a connection idle (or a request unfinished) this long i
 # waits for it (cheroot's default is 0.5 s, which tests that start a server each pay).
 EXPIRATION_INTERVAL_S = 0.05
 SERVER_NAME = "pdsync-emulator"
+# cheroot's writer copies what is left of a write after each partial send: a 1.5 MB page
+# written whole costs ~1.3 ms of copies, in 64 KiB slices ~0.3 ms.
+WRITE_SLICE = 64 * 1024
 
 
 class _Gateway(wsgi.Gateway_10):
@@ -63,9 +66,10 @@ class _Gateway(wsgi.Gateway_10):
         sent = 0
         try:
             for chunk in result:
-                if chunk:
-                    self.write(chunk)
-                    sent += len(chunk)
+                view = memoryview(chunk)
+                for start in range(0, len(view), WRITE_SLICE):
+                    self.write(view[start : start + WRITE_SLICE])
+                sent += len(view)
         finally:
             close = getattr(result, "close", None)
             if callable(close):
