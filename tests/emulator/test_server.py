@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 import os
 import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -217,3 +219,21 @@ def test_a_busy_port_is_a_clear_os_error() -> None:
         with pytest.raises(OSError) as caught:
             EmulatorServer(EmulatorConfig(deals=10), port=taken.getsockname()[1])
     assert caught.value.strerror  # "Address already in use": the CLI prints it
+
+
+def test_dropped_and_abandoned_connections_log_no_error(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    rules = [{"request": 1, "fault": "reset"}, {"request": 2, "fault": "timeout"}]
+    with faulty_server(tmp_path, rules) as srv:  # timeout_s 0.2: held longer than the client waits
+        headers = {"x-api-token": srv.config.token}
+        with caplog.at_level(logging.INFO, logger="pdsync.emulator.server"):
+            with httpx.Client(base_url=srv.url, headers=headers, timeout=0.05) as c:
+                with pytest.raises(httpx.RemoteProtocolError):
+                    c.get("/api/v2/deals")
+                with pytest.raises(httpx.ReadTimeout):
+                    c.get("/api/v2/deals")
+            time.sleep(0.3)  # the held response is written to a socket the client closed
+            assert httpx.get(srv.url + "/api/v2/deals", headers=headers).status_code == 200
+    problems = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert not problems, [r.getMessage() for r in problems]
