@@ -14,6 +14,12 @@ for the socket: a :class:`ConnectionAbort` raised by the app (``reset``) closes 
 connection with no response at all, and a body shorter than its ``Content-Length``
 (``truncated``) closes it once the short body is out, so the client sees it stop.
 
+Why cheroot: a thread pool with a selector for idle keep-alive connections, a documented
+``stop()`` callable from another thread, and a gateway class made to be replaced, which
+is where the faults above live. waitress, the other candidate, answers an app that
+raises before its headers with a 500 (so a ``reset`` would need its socket or its
+internal exceptions), logs the request path with it, and has no thread-safe stop.
+
 Quiet: no access log (tokens may be in URLs); cheroot's own messages go to the
 ``pdsync.emulator.server`` logger.
 """
