@@ -27,6 +27,9 @@ def register_all(router: Router, store: Store) -> None:
                org_relationships)  # fmt: skip
     for module in modules:
         module.register(router, store)
+    from pdsync.emulator.resources import entity_extras
+
+    entity_extras.register(router, store)
     from pdsync.emulator import mutate
 
     mutate.register(router, store)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pdsync.emulator import render_v2
+from pdsync.emulator.changelog import notify_child
 from pdsync.emulator.http import Request, Response, Router
 from pdsync.emulator.render_v1 import V1Renderer, flatten_refs
 from pdsync.emulator.resources.common import (
@@ -101,6 +102,7 @@ def _follow(store: Store, entity: str) -> Any:
                 raise ApiProblem(400, "The user is already following this item")
             row = {"user_id": data["user_id"], "add_time": store.now()}
             followers.append(row)
+        notify_child(store, "follower", entity, parent["id"], "added", row["user_id"], user_id(req))
         return ok(render_v2.follower(row), status=201)
 
     return handle
@@ -117,6 +119,7 @@ def _unfollow(store: Store, entity: str) -> Any:
             if not any(f["user_id"] == follower for f in followers):
                 raise not_found("Follower")
             followers[:] = [f for f in followers if f["user_id"] != follower]
+        notify_child(store, "follower", entity, parent["id"], "removed", follower, user_id(req))
         return ok({"user_id": follower})
 
     return handle
@@ -257,6 +260,7 @@ def _add_participant(store: Store) -> Any:
                "add_time": store.now(), "active_flag": True, "added_by_user_id": user_id(req)}  # fmt: skip
         with store.lock:
             store.relations.writable("participant", "deal", deal["id"]).append(row)
+        notify_child(store, "participant", "deal", deal["id"], "added", row["person_id"], user_id(req))
         return ok({**_participant_v1(store, req, row, deal), "add_time": v1_time(row["add_time"])})
 
     return handle
@@ -272,6 +276,7 @@ def _remove_participant(store: Store) -> Any:
             if row is None:
                 raise not_found("Deal participant")
             rows.remove(row)
+        notify_child(store, "participant", "deal", deal["id"], "removed", row["person_id"], user_id(req))
         return ok({"id": row["id"]})
 
     return handle

@@ -1,0 +1,18 @@
+"""Registers the history, mail and per-entity relation operations (one line in
+:func:`pdsync.emulator.resources.register_all`, so families added in parallel merge cleanly)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pdsync.emulator.http import Router
+
+if TYPE_CHECKING:
+    from pdsync.emulator.store import Store
+
+
+def register(router: Router, store: Store) -> None:
+    from pdsync.emulator.resources import followers_v1, history, mail
+
+    for module in (history, followers_v1, mail):
+        module.register(router, store)
