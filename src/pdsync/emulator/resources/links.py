@@ -169,26 +169,32 @@ def _batch_deal_products(store: Store) -> Any:
 def _add_deal_product(store: Store) -> Any:
     def handle(req: Request) -> Response:
         deal = _parent(store, "deal", req)
-        data = check_body(body(req), DEAL_PRODUCT_TYPES, ("product_id", "item_price", "quantity"))
-        product = store.get("product", data["product_id"])
-        if product is None or product.get("is_deleted"):
-            raise ApiProblem(400, "Product not found")
-        now = store.now()
-        row = {"id": store.relations.new_id(), "deal_id": deal["id"], "product_id": product["id"],
-               "product_variation_id": None, "name": product["name"], "tax": 0,
-               "tax_method": "inclusive", "currency": deal["currency"], "discount": 0,
-               "discount_type": "percentage", "is_enabled": True, "comments": "",
-               "billing_frequency": "one-time", "billing_frequency_cycles": None,
-               "billing_start_date": None, "add_time": now, "update_time": now, **data}  # fmt: skip
-        rows = store.relations.children("deal_product", "deal", deal["id"])
-        row["order_nr"] = max((r.get("order_nr") or 0 for r in rows), default=0) + 1
-        row["sum"] = round(row["item_price"] * row["quantity"], 2)
+        row = deal_product_row(store, deal, body(req))
         with store.lock:
             store.relations.writable("deal_product", "deal", deal["id"]).append(row)
         store.update("deal", deal["id"], {}, user_id(req))
         return ok(render_v2.deal_product(row), status=201)
 
     return handle
+
+
+def deal_product_row(store: Store, deal: Record, raw: Record) -> Record:
+    """A new product attachment of ``deal`` from a request body (checked), not yet stored."""
+    data = check_body(raw, DEAL_PRODUCT_TYPES, ("product_id", "item_price", "quantity"))
+    product = store.get("product", data["product_id"])
+    if product is None or product.get("is_deleted"):
+        raise ApiProblem(400, "Product not found")
+    now = store.now()
+    row = {"id": store.relations.new_id(), "deal_id": deal["id"], "product_id": product["id"],
+           "product_variation_id": None, "name": product["name"], "tax": 0,
+           "tax_method": "inclusive", "currency": deal["currency"], "discount": 0,
+           "discount_type": "percentage", "is_enabled": True, "comments": "",
+           "billing_frequency": "one-time", "billing_frequency_cycles": None,
+           "billing_start_date": None, "add_time": now, "update_time": now, **data}  # fmt: skip
+    rows = store.relations.children("deal_product", "deal", deal["id"])
+    row["order_nr"] = max((r.get("order_nr") or 0 for r in rows), default=0) + 1
+    row["sum"] = round(row["item_price"] * row["quantity"], 2)
+    return row
 
 
 def _change_deal_product(store: Store, action: str) -> Any:

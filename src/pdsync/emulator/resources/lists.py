@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from pdsync.emulator.http import Request, Response
@@ -71,3 +72,11 @@ def path_int(req: Request, name: str, label: str) -> int:
     if not raw.isdigit():
         raise not_found(label)
     return int(raw)
+
+
+def check_date(value: Any, name: str) -> str:
+    """A real calendar date ``YYYY-MM-DD`` (2026-02-30 is refused), else the API's 400."""
+    try:
+        return date.fromisoformat(str(value)).isoformat()
+    except ValueError:
+        raise ApiProblem(400, f"The '{name}' field must be a date (YYYY-MM-DD)") from None
