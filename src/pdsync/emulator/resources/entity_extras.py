@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 
 def register(router: Router, store: Store) -> None:
-    from pdsync.emulator.resources import deal_money, followers_v1, history, mail
+    from pdsync.emulator.resources import conversions, deal_money, followers_v1, history, mail
 
-    for module in (history, followers_v1, mail, deal_money):
+    for module in (history, followers_v1, mail, deal_money, conversions):
         module.register(router, store)

@@ -165,12 +165,12 @@ def _flow_items(
         items.append({"object": CHANGE_OBJECT[entity], "timestamp": c["time"], "data": data})
     renderer = V1Renderer(store)
     if entity == "deal":
-        for activity in _deal_children(store, "activity", rec["id"]):
+        for activity in deal_children(store, "activity", rec["id"]):
             done = bool(activity.get("done"))
             when = activity.get("marked_as_done_time") if done else activity["add_time"]
             items.append({"object": "activity" if done else "plannedActivity",
                           "timestamp": when, "data": renderer.render("activity", activity)})  # fmt: skip
-        for note in _deal_children(store, "note", rec["id"]):
+        for note in deal_children(store, "note", rec["id"]):
             items.append({"object": "note", "timestamp": note["add_time"],
                           "data": renderer.render("note", note)})  # fmt: skip
     for message in mailbox.install(store).messages_of(entity, rec["id"]):
@@ -179,13 +179,15 @@ def _flow_items(
     return items
 
 
-def _deal_children(store: Store, entity: str, deal_id: int) -> list[Record]:
+def deal_children(store: Store, entity: str, deal_id: int) -> list[Record]:
     """Live activities or notes of a deal: the generated ones (their ids follow from the
     deal's) and any written through the API."""
     if entity == "activity":
         candidates = {2 * deal_id - 1, 2 * deal_id}
     else:
         candidates = {deal_id // 2} if deal_id % 2 == 0 else set()
+        if deal_id == store.counts.deal:  # the last deal also has the notes past the deals
+            candidates |= set(range(deal_id // 2, store.counts.note + 1))
     candidates |= set(store.tables[entity].overlay)
     found = []
     for index in sorted(candidates):
