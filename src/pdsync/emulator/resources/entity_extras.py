@@ -12,7 +12,17 @@ if TYPE_CHECKING:
 
 
 def register(router: Router, store: Store) -> None:
-    from pdsync.emulator.resources import conversions, deal_money, followers_v1, history, mail
+    from pdsync.emulator.resources import (
+        conversions,
+        deal_money,
+        followers_v1,
+        history,
+        mail,
+        person_product,
+        product_extras,
+    )
 
-    for module in (history, followers_v1, mail, deal_money, conversions):
+    modules = (history, followers_v1, mail, deal_money, conversions, product_extras,
+               person_product)  # fmt: skip
+    for module in modules:
         module.register(router, store)
