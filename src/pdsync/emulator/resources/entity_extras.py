@@ -13,16 +13,19 @@ if TYPE_CHECKING:
 
 def register(router: Router, store: Store) -> None:
     from pdsync.emulator.resources import (
+        call_logs,
         conversions,
         deal_money,
+        deal_reports,
         followers_v1,
         history,
         mail,
+        note_comments,
         person_product,
         product_extras,
     )
 
     modules = (history, followers_v1, mail, deal_money, conversions, product_extras,
-               person_product)  # fmt: skip
+               person_product, note_comments, call_logs, deal_reports)  # fmt: skip
     for module in modules:
         module.register(router, store)
