@@ -19,6 +19,7 @@ import pytest
 from pdsync.emulator.app import Emulator
 from pdsync.emulator.config import EmulatorConfig
 
+from . import conformance_history
 from .openapi_schemas import V1, V1_OLD, V2, error_validator, find_operation, response_validator
 
 # Routes outside Pipedrive's JSON API, covered by their own tests (edges engineer).
@@ -293,6 +294,7 @@ CASES = (
     + _v1_cases()
     + _search_cases()
     + _file_cases()
+    + conformance_history.cases()
 )
 
 

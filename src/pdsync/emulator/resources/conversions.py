@@ -39,11 +39,21 @@ class Conversion:
     result: dict[str, Any] = field(default_factory=dict)
 
 
+def conversion_id(seed: int, source: str, source_id: Any, n: int) -> str:
+    """The id of the ``n``-th conversion of a record: derived, so runs are reproducible."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"pdsync:{seed}:convert:{source}:{source_id}:{n}"))
+
+
 class Conversions:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.lock = threading.Lock()
         self.jobs: dict[str, Conversion] = {}
+
+    def new_id(self, source: str, source_id: Any) -> str:
+        with self.lock:
+            n = sum(1 for j in self.jobs.values() if j.source == source and j.source_id == source_id)
+        return conversion_id(self.store.seed, source, source_id, n)
 
     def start(self, job: Conversion) -> None:
         with self.lock:
@@ -154,7 +164,7 @@ def _convert_lead(store: Store, jobs: Conversions) -> Any:
         lead = live(store, "lead", req.path_params["id"], "Lead")
         data = check_body(body(req), {"stage_id": "int", "pipeline_id": "int"})
         _stage(store, data.get("stage_id"), data.get("pipeline_id"))  # bad ids fail now, not later
-        job = Conversion(str(uuid.uuid4()), "lead", lead["id"], request_user(req),
+        job = Conversion(jobs.new_id("lead", lead["id"]), "lead", lead["id"], request_user(req),
                          data.get("stage_id"), data.get("pipeline_id"))  # fmt: skip
         jobs.start(job)
         return ok({"conversion_id": job.id})
@@ -167,7 +177,7 @@ def _convert_deal(store: Store, jobs: Conversions) -> Any:
         deal = live(store, "deal", req.path_params["id"], "Deal")
         if deal.get("is_archived"):
             raise ApiProblem(403, "Archived deals cannot be converted")
-        job = Conversion(str(uuid.uuid4()), "deal", deal["id"], request_user(req))
+        job = Conversion(jobs.new_id("deal", deal["id"]), "deal", deal["id"], request_user(req))
         jobs.start(job)
         return ok({"conversion_id": job.id})
 

@@ -19,6 +19,12 @@ if TYPE_CHECKING:
 MAX_CONTENT = 100_000
 
 
+def seeded_uuid(seed: int, note_id: int) -> str:
+    """The id of the seeded comment of a note (every fourth note has one)."""
+    rng = record_rng(seed, "note-comment", note_id)
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
 class Comments:
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -39,10 +45,11 @@ class Comments:
         if not isinstance(nid, int) or nid > self.store.counts.note or nid % 4:
             return []
         rng = record_rng(self.store.seed, "note-comment", nid)
+        rng.getrandbits(128)  # the comment's id: seeded_uuid
         users = self.store.counts.user
         author = 1 + (note["user_id"] % users)
         when = note["add_time"] + 86400
-        return [{"uuid": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "active_flag": True,
+        return [{"uuid": seeded_uuid(self.store.seed, nid), "active_flag": True,
                  "add_time": when, "update_time": when,
                  "content": rng.choice(("<p>Agreed, let's send the proposal.</p>",
                                         "<p>I can join the next call.</p>")),

@@ -14,13 +14,13 @@ from pdsync.emulator.resources.common import ApiProblem, Record, body, not_found
 from pdsync.emulator.resources.custom import flat_v1_custom_fields
 from pdsync.emulator.resources.files_api import multipart_form
 from pdsync.emulator.resources.lists import live, offset_list, offset_slice
+from pdsync.emulator.resources.product_extras import image_type
 from pdsync.emulator.timefmt import v1_time
 
 if TYPE_CHECKING:
     from pdsync.emulator.store import Store
 
 DEAL_STATUSES = ("open", "won", "lost", "deleted", "all_not_deleted")
-PICTURE_TYPES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8")
 MARKETING = ("no_consent", "unsubscribed", "subscribed", "archived")
 
 
@@ -181,7 +181,7 @@ def _add_picture(store: Store, pictures: dict[int, Record]) -> Any:
         if not isinstance(upload, tuple):
             raise ApiProblem(400, "The 'file' field is required: the picture (multipart/form-data)")
         content = upload[1]
-        if not content.startswith(PICTURE_TYPES):
+        if image_type(upload[0], content) is None:
             raise ApiProblem(400, "The picture must be a PNG, JPEG or GIF image")
         for key in ("crop_x", "crop_y", "crop_width", "crop_height"):
             if key in form and not str(form[key]).isdigit():

@@ -33,6 +33,7 @@ VARIATION_TYPES = {"name": "str", "prices": "list"}
 PRICE_KEYS = {"price": (int, float), "currency": (str,), "cost": (int, float),
               "notes": (str,)}  # fmt: skip
 IMAGE_TYPES = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg", b"GIF8": "image/gif"}
+IMAGE_EXTENSIONS = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif"}
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 
 
@@ -172,6 +173,15 @@ def _change(store: Store, extras: ProductExtras, action: str) -> Any:
     return handle
 
 
+def image_type(name: str | None, content: bytes) -> str | None:
+    """The image's MIME type from its first bytes, else from its file name; None if neither."""
+    if not content:
+        return None
+    found = next((m for magic, m in IMAGE_TYPES.items() if content.startswith(magic)), None)
+    extension = (name or "").rsplit(".", 1)[-1].lower() if "." in (name or "") else ""
+    return found or IMAGE_EXTENSIONS.get(extension)
+
+
 def _image_out(image: Record) -> Record:
     return {**image, "add_time": v2_time(image["add_time"])}
 
@@ -198,7 +208,7 @@ def _put_image(store: Store, extras: ProductExtras, replace: bool) -> Any:
         if not isinstance(upload, tuple):
             raise ApiProblem(400, "The 'data' field is required: the image file (multipart/form-data)")
         name, content = upload
-        mime = next((m for magic, m in IMAGE_TYPES.items() if content.startswith(magic)), None)
+        mime = image_type(name, content)
         if mime is None:
             raise ApiProblem(400, "The image must be a PNG, JPEG or GIF file")
         if len(content) > MAX_IMAGE_BYTES:
