@@ -56,17 +56,39 @@ def _followers() -> list[Case]:
         url = f"/api/v1/{path}/4/followers"
         out += [
             ("GET", base, url, None, 200, None),
-            ("POST", base, url, {"user_id": 3}, 201 if path == "products" else 200, f"hist_f_{path}"),
+            (
+                "POST",
+                base,
+                url,
+                {"user_id": 3},
+                201 if path == "products" else 200,
+                f"hist_f_{path}",
+            ),
             ("POST", base, url, {"user_id": 3}, 400, None),
             ("POST", base, url, {}, 400, None),
             ("DELETE", base + "/{follower_id}", url + f"/{{hist_f_{path}}}", None, 200, None),
             ("DELETE", base + "/{follower_id}", url + f"/{MISSING}", None, 404, None),
         ]
     lead = lead_uuid(SEED, 2)
-    for path, item in (("deals", 4), ("persons", 4), ("organizations", 4), ("products", 4), ("leads", lead)):
+    for path, item in (
+        ("deals", 4),
+        ("persons", 4),
+        ("organizations", 4),
+        ("products", 4),
+        ("leads", lead),
+    ):
         template = f"/api/v1/{path}/{{id}}/permittedUsers"
         out.append(("GET", template, f"/api/v1/{path}/{item}/permittedUsers", None, 200, None))
-    out.append(("GET", "/api/v1/deals/{id}/permittedUsers", f"/api/v1/deals/{MISSING}/permittedUsers", None, 404, None))
+    out.append(
+        (
+            "GET",
+            "/api/v1/deals/{id}/permittedUsers",
+            f"/api/v1/deals/{MISSING}/permittedUsers",
+            None,
+            404,
+            None,
+        )
+    )
     return out  # fmt: skip
 
 

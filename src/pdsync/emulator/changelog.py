@@ -11,8 +11,8 @@ the record's new ``update_time``) and appended to that history.
 from __future__ import annotations
 
 import threading
-from weakref import WeakKeyDictionary
 from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
 from pdsync.emulator.dataset import record_rng
 

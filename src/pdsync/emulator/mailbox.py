@@ -124,7 +124,9 @@ class Mailbox:
             if record_id % 2 == 0 and record_id // 2 <= self.count:
                 threads.add(record_id // 2)
         elif entity in ("person", "organization"):
-            column = self.store.columns.get("deal").ints["person_id" if entity == "person" else "org_id"]
+            column = self.store.columns.get("deal").ints[
+                "person_id" if entity == "person" else "org_id"
+            ]
             even = column[2 : 2 * self.count + 1 : 2]  # deals 2, 4, …: thread t is at t - 1
             start = 0
             while True:
@@ -146,7 +148,11 @@ class Mailbox:
 
     def _messages(self, tid: int, deal: Record) -> list[Record]:
         rng = record_rng(self.store.seed, "mail-thread", tid)
-        person = self.store.get("person", deal.get("person_id"), custom=False) if deal.get("person_id") else None
+        person = (
+            self.store.get("person", deal.get("person_id"), custom=False)
+            if deal.get("person_id")
+            else None
+        )
         user = self.store.get("user", deal["owner_id"], custom=False) or {}
         them = _party(tid * 10 + 1, person, deal.get("org_id"))
         me = {"id": tid * 10 + 2, "email_address": user.get("email", "owner@example.com"),

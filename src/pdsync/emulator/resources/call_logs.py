@@ -74,7 +74,9 @@ class CallLogs:
 
     def _seeded(self, i: int) -> Record | None:
         deal = self.store.generator.make("deal", i * DEALS_PER_LOG, custom=False)
-        person = self.store.get("person", deal["person_id"], custom=False) if deal["person_id"] else None
+        person = (
+            self.store.get("person", deal["person_id"], custom=False) if deal["person_id"] else None
+        )
         rng = record_rng(self.store.seed, "call-log", i)
         start = min(deal["add_time"] + rng.randint(1, 30) * 86400, REFERENCE_TIME - 86400)
         outcome = rng.choice(OUTCOMES[:3])
@@ -137,7 +139,9 @@ def _recording(logs: CallLogs) -> Any:
         row = _found(logs, req)
         upload = multipart_form(req).get("file")
         if not isinstance(upload, tuple) or not upload[1]:
-            raise ApiProblem(400, "The 'file' field is required: the audio file (multipart/form-data)")
+            raise ApiProblem(
+                400, "The 'file' field is required: the audio file (multipart/form-data)"
+            )
         logs.put({**row, "has_recording": True})
         return ok(None)
 
@@ -149,7 +153,9 @@ def _time(data: Record, key: str) -> float:
     try:
         return parse_time(str(value))
     except ValueError:
-        raise ApiProblem(400, f"The '{key}' field must be a date-time (YYYY-MM-DD HH:MM:SS or RFC 3339)") from None
+        raise ApiProblem(
+            400, f"The '{key}' field must be a date-time (YYYY-MM-DD HH:MM:SS or RFC 3339)"
+        ) from None
 
 
 def _ref(store: Store, data: Record, key: str, entity: str) -> Any:

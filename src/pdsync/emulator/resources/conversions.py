@@ -52,7 +52,9 @@ class Conversions:
 
     def new_id(self, source: str, source_id: Any) -> str:
         with self.lock:
-            n = sum(1 for j in self.jobs.values() if j.source == source and j.source_id == source_id)
+            n = sum(
+                1 for j in self.jobs.values() if j.source == source and j.source_id == source_id
+            )
         return conversion_id(self.store.seed, source, source_id, n)
 
     def start(self, job: Conversion) -> None:
@@ -79,24 +81,28 @@ class Conversions:
                 if lead is None or lead.get("is_deleted"):
                     job.result = {"status": "failed"}
                     return
-                deal = self.store.create("deal", self._deal_from(lead, job), job.user_id)
-                self._move_children(("lead_id", lead["id"]), ("deal_id", deal["id"]), job.user_id)
+                created = self.store.create("deal", self._deal_from(lead, job), job.user_id)
+                self._move_children(
+                    ("lead_id", lead["id"]), ("deal_id", created["id"]), job.user_id
+                )
                 self.store.delete("lead", lead["id"], job.user_id)
-                job.result = {"deal_id": deal["id"], "lead_id": lead["id"]}
+                job.result = {"deal_id": created["id"], "lead_id": lead["id"]}
             else:
                 deal = self.store.get("deal", job.source_id)
                 if deal is None or deal.get("is_deleted"):
                     job.result = {"status": "failed"}
                     return
-                lead = self.store.create("lead", self._lead_from(deal, job), job.user_id)
-                self._move_children(("deal_id", deal["id"]), ("lead_id", lead["id"]), job.user_id)
+                made = self.store.create("lead", self._lead_from(deal, job), job.user_id)
+                self._move_children(("deal_id", deal["id"]), ("lead_id", made["id"]), job.user_id)
                 self.store.delete("deal", deal["id"], job.user_id)
-                job.result = {"deal_id": deal["id"], "lead_id": lead["id"]}
+                job.result = {"deal_id": deal["id"], "lead_id": made["id"]}
 
     def _deal_from(self, lead: Record, job: Conversion) -> Record:
         stage = _stage(self.store, job.stage_id, job.pipeline_id)
         value = lead.get("value") or {}
-        custom = {f.key: None for f in self.store.fields["deal"] if f.is_custom and not f.is_deleted}
+        custom = {
+            f.key: None for f in self.store.fields["deal"] if f.is_custom and not f.is_deleted
+        }
         custom.update({k: v for k, v in (lead.get("custom_fields") or {}).items() if k in custom})
         return {**DEAL.defaults, "title": lead["title"], "owner_id": lead["owner_id"],
                 "creator_user_id": job.user_id, "value": value.get("amount") or 0,
@@ -108,7 +114,9 @@ class Conversions:
 
     def _lead_from(self, deal: Record, job: Conversion) -> Record:
         custom = {k: v for k, v in (deal.get("custom_fields") or {}).items() if v is not None}
-        value = {"amount": deal["value"], "currency": deal["currency"]} if deal.get("value") else None
+        value = (
+            {"amount": deal["value"], "currency": deal["currency"]} if deal.get("value") else None
+        )
         return {"id": str(uuid.uuid4()), "title": deal["title"], "owner_id": deal["owner_id"],
                 "creator_id": job.user_id, "label_ids": [], "person_id": deal.get("person_id"),
                 "organization_id": deal.get("org_id"), "source_name": "Deal", "origin": "API",

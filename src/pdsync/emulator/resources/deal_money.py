@@ -98,14 +98,20 @@ def register(router: Router, store: Store) -> None:
     router.add("GET", base + "/discounts", _list_discounts(store, money))
     router.add("POST", base + "/discounts", _add_discount(store, money))
     router.add("PATCH", base + "/discounts/{discount_id}", _change_discount(store, money, "update"))
-    router.add("DELETE", base + "/discounts/{discount_id}", _change_discount(store, money, "delete"))
+    router.add(
+        "DELETE", base + "/discounts/{discount_id}", _change_discount(store, money, "delete")
+    )
     router.add("GET", "/api/v2/deals/installments", _list_installments(store, money))
     router.add("POST", base + "/installments", _add_installment(store, money))
     router.add(
-        "PATCH", base + "/installments/{installment_id}", _change_installment(store, money, "update")
+        "PATCH",
+        base + "/installments/{installment_id}",
+        _change_installment(store, money, "update"),
     )
     router.add(
-        "DELETE", base + "/installments/{installment_id}", _change_installment(store, money, "delete")
+        "DELETE",
+        base + "/installments/{installment_id}",
+        _change_installment(store, money, "delete"),
     )
     router.add("POST", base + "/products/bulk", _bulk_add_products(store))
     router.add("DELETE", base + "/products", _bulk_delete_products(store))
@@ -117,7 +123,11 @@ def _deal(store: Store, req: Request) -> Record:
 
 
 def _discount_out(row: Record) -> Record:
-    return {**row, "created_at": v2_time(row["created_at"]), "updated_at": v2_time(row["updated_at"])}
+    return {
+        **row,
+        "created_at": v2_time(row["created_at"]),
+        "updated_at": v2_time(row["updated_at"]),
+    }
 
 
 def _check_discount(data: Record, required: tuple[str, ...]) -> Record:

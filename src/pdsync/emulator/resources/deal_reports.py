@@ -43,7 +43,9 @@ def register(router: Router, store: Store) -> None:
 
 
 def money(value: float, currency: str) -> str:
-    return f"{SYMBOLS.get(currency, '')}{value:,.0f}" + ("" if currency in SYMBOLS else f" {currency}")
+    return f"{SYMBOLS.get(currency, '')}{value:,.0f}" + (
+        "" if currency in SYMBOLS else f" {currency}"
+    )
 
 
 def deals(store: Store, status: str | None, owner: int | None, pipeline: int | None,
@@ -51,7 +53,9 @@ def deals(store: Store, status: str | None, owner: int | None, pipeline: int | N
     """Live, unarchived deals matching the filters, built-in attributes only."""
     cols = store.columns.get("deal")
     code = DEAL_STATUSES.index(status) if status else None
-    stages = {s["id"] for s in store.tables["stage"].overlay.values() if s["pipeline_id"] == pipeline}
+    stages = {
+        s["id"] for s in store.tables["stage"].overlay.values() if s["pipeline_id"] == pipeline
+    }
     written = store.tables["deal"].overlay
     for i in range(1, store.counts.deal + 1):
         if i in written or cols.flags[i] & 3:
@@ -153,7 +157,9 @@ def _timeline(store: Store) -> Any:
         try:
             start = date.fromisoformat(req.arg("start_date") or "")
         except ValueError:
-            raise ApiProblem(400, "Parameter 'start_date' is required: a date (YYYY-MM-DD)") from None
+            raise ApiProblem(
+                400, "Parameter 'start_date' is required: a date (YYYY-MM-DD)"
+            ) from None
         interval = req.arg("interval") or ""
         if interval not in INTERVALS:
             raise ApiProblem(400, f"Parameter 'interval' must be one of: {', '.join(INTERVALS)}")
@@ -204,7 +210,9 @@ def _when(value: Any) -> float:
 
 def _flat_deal(renderer: V1Renderer, deal: Record) -> Record:
     out = renderer.render("deal", deal)
-    flat = {k: (v.get("value") if isinstance(v, dict) and "value" in v else v) for k, v in out.items()}
+    flat = {
+        k: (v.get("value") if isinstance(v, dict) and "value" in v else v) for k, v in out.items()
+    }
     flat["user_id"] = deal["owner_id"]
     return flat
 
@@ -216,7 +224,11 @@ def _duplicate(store: Store) -> Any:
         deal = live(store, "deal", req.path_params["id"], "Deal")
         if deal.get("is_archived"):
             raise ApiProblem(403, "Archived deals cannot be duplicated")
-        data = {k: copy.deepcopy(v) for k, v in deal.items() if k not in ("id", "add_time", "update_time")}
+        data = {
+            k: copy.deepcopy(v)
+            for k, v in deal.items()
+            if k not in ("id", "add_time", "update_time")
+        }
         data.update(title=f"{deal['title']} (copy)", status="open", won_time=None, lost_time=None,
                     close_time=None, lost_reason=None, stage_change_time=None,
                     creator_user_id=user_id(req))  # fmt: skip

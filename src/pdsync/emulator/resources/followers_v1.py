@@ -91,7 +91,9 @@ def _remove(store: Store, entity: str) -> Any:
             if row is None:
                 raise not_found("Follower")
             followers.remove(row)
-        notify_child(store, "follower", entity, parent["id"], "removed", row["user_id"], user_id(req))
+        notify_child(
+            store, "follower", entity, parent["id"], "removed", row["user_id"], user_id(req)
+        )
         return ok({"id": wanted})
 
     return handle

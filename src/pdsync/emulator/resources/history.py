@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from pdsync.emulator import changelog, mailbox
 from pdsync.emulator.http import Request, Response, Router
 from pdsync.emulator.render_v1 import V1Renderer
-from pdsync.emulator.resources.common import ApiProblem, Record, ok, user_id
+from pdsync.emulator.resources.common import ApiProblem, Record, user_id
 from pdsync.emulator.resources.lists import cursor_page, live, offset_slice
 from pdsync.emulator.timefmt import v1_time, v2_time
 
@@ -224,9 +224,13 @@ def _related(renderer: V1Renderer, items: list[Record]) -> Record:
     for pid in sorted(persons):
         ref = renderer.person_ref(pid)
         if ref is not None:
-            related["person"][str(pid)] = {k: v for k, v in ref.items() if k != "value"} | {"id": pid}
+            related["person"][str(pid)] = {k: v for k, v in ref.items() if k != "value"} | {
+                "id": pid
+            }
     for oid in sorted(orgs):
         ref = renderer.org_ref(oid)
         if ref is not None:
-            related["organization"][str(oid)] = {k: v for k, v in ref.items() if k != "value"} | {"id": oid}
+            related["organization"][str(oid)] = {k: v for k, v in ref.items() if k != "value"} | {
+                "id": oid
+            }
     return related

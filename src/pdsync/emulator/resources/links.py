@@ -266,7 +266,9 @@ def _add_participant(store: Store) -> Any:
                "add_time": store.now(), "active_flag": True, "added_by_user_id": user_id(req)}  # fmt: skip
         with store.lock:
             store.relations.writable("participant", "deal", deal["id"]).append(row)
-        notify_child(store, "participant", "deal", deal["id"], "added", row["person_id"], user_id(req))
+        notify_child(
+            store, "participant", "deal", deal["id"], "added", row["person_id"], user_id(req)
+        )
         return ok({**_participant_v1(store, req, row, deal), "add_time": v1_time(row["add_time"])})
 
     return handle
@@ -282,7 +284,9 @@ def _remove_participant(store: Store) -> Any:
             if row is None:
                 raise not_found("Deal participant")
             rows.remove(row)
-        notify_child(store, "participant", "deal", deal["id"], "removed", row["person_id"], user_id(req))
+        notify_child(
+            store, "participant", "deal", deal["id"], "removed", row["person_id"], user_id(req)
+        )
         return ok({"id": row["id"]})
 
     return handle

@@ -8,9 +8,16 @@ from typing import TYPE_CHECKING, Any
 
 from pdsync.emulator import mailbox
 from pdsync.emulator.http import Request, Response, Router
-from pdsync.emulator.resources.common import ApiProblem, body, count_records, int_arg, limit_arg, ok
+from pdsync.emulator.resources.common import (
+    ApiProblem,
+    body,
+    count_records,
+    int_arg,
+    limit_arg,
+    not_found,
+    ok,
+)
 from pdsync.emulator.resources.lists import live, offset_slice, path_int
-from pdsync.emulator.resources.common import not_found
 
 if TYPE_CHECKING:
     from pdsync.emulator.store import Store
@@ -45,7 +52,9 @@ def _threads(box: mailbox.Mailbox) -> Any:
     def handle(req: Request) -> Response:
         folder = req.arg("folder") or "inbox"
         if folder not in mailbox.FOLDERS:
-            raise ApiProblem(400, f"Parameter 'folder' must be one of: {', '.join(mailbox.FOLDERS)}")
+            raise ApiProblem(
+                400, f"Parameter 'folder' must be one of: {', '.join(mailbox.FOLDERS)}"
+            )
         start = int_arg(req, "start", 0) or 0
         limit = limit_arg(req, 50, 500)
         rows = list(islice(box.folder(folder), start, start + limit + 1))
@@ -89,7 +98,11 @@ def _update_thread(store: Store, box: mailbox.Mailbox) -> Any:
             folder = "archive" if changes["archived_flag"] else "inbox"
             changes["folders"] = [folder]
         if data.get("deal_id") not in (None, ""):
-            deal = live(store, "deal", data["deal_id"], "Deal") if str(data["deal_id"]).isdigit() else None
+            deal = (
+                live(store, "deal", data["deal_id"], "Deal")
+                if str(data["deal_id"]).isdigit()
+                else None
+            )
             if deal is None:
                 raise ApiProblem(400, "The 'deal_id' field must be the id of an existing deal")
             changes.update(deal_id=deal["id"], deal_status=deal["status"])

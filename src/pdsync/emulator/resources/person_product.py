@@ -142,7 +142,9 @@ def _product_deals(store: Store, by_product: DealsByProduct) -> Any:
             deleted = bool(deal.get("is_deleted"))
             if status == "deleted" and not deleted:
                 continue
-            if status != "deleted" and (deleted or status not in ("all_not_deleted", deal["status"])):
+            if status != "deleted" and (
+                deleted or status not in ("all_not_deleted", deal["status"])
+            ):
                 continue
             deals.append(deal)
         page, pagination = offset_slice(req, deals)
@@ -241,7 +243,9 @@ def _update_person(store: Store) -> Any:
                 raise ApiProblem(400, "The 'label_ids' field must be an array of integers")
             changes["label_ids"] = [int(v) for v in labels]
         if "marketing_status" in raw and raw["marketing_status"] not in MARKETING:
-            raise ApiProblem(400, f"The 'marketing_status' field must be one of: {', '.join(MARKETING)}")
+            raise ApiProblem(
+                400, f"The 'marketing_status' field must be one of: {', '.join(MARKETING)}"
+            )
         custom = flat_v1_custom_fields(store, "person", raw)
         if custom:
             changes["custom_fields"] = {**(person.get("custom_fields") or {}), **custom}
@@ -249,7 +253,9 @@ def _update_person(store: Store) -> Any:
         renderer = V1Renderer(store, user_id(req))
         out = renderer.render("person", updated)
         user = renderer.user_ref(updated["owner_id"], pic_as_int=True) or {}
-        related = {"user": {str(updated["owner_id"]): {k: v for k, v in user.items() if k != "value"}}}
+        related = {
+            "user": {str(updated["owner_id"]): {k: v for k, v in user.items() if k != "value"}}
+        }
         return Response.json({"success": True, "data": out, "related_objects": related})
 
     return handle

@@ -33,7 +33,12 @@ VARIATION_TYPES = {"name": "str", "prices": "list"}
 PRICE_KEYS = {"price": (int, float), "currency": (str,), "cost": (int, float),
               "notes": (str,)}  # fmt: skip
 IMAGE_TYPES = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg", b"GIF8": "image/gif"}
-IMAGE_EXTENSIONS = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif"}
+IMAGE_EXTENSIONS = {
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "gif": "image/gif",
+}
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 
 
@@ -103,8 +108,12 @@ def register(router: Router, store: Store) -> None:
     base = "/api/v2/products/{id}"
     router.add("GET", base + "/variations", _variations(store, extras))
     router.add("POST", base + "/variations", _add_variation(store, extras))
-    router.add("PATCH", base + "/variations/{product_variation_id}", _change(store, extras, "update"))
-    router.add("DELETE", base + "/variations/{product_variation_id}", _change(store, extras, "delete"))
+    router.add(
+        "PATCH", base + "/variations/{product_variation_id}", _change(store, extras, "update")
+    )
+    router.add(
+        "DELETE", base + "/variations/{product_variation_id}", _change(store, extras, "delete")
+    )
     router.add("GET", base + "/images", _get_image(store, extras))
     router.add("POST", base + "/images", _put_image(store, extras, replace=False))
     router.add("PUT", base + "/images", _put_image(store, extras, replace=True))
@@ -206,7 +215,9 @@ def _put_image(store: Store, extras: ProductExtras, replace: bool) -> Any:
             raise ApiProblem(400, "The product already has an image: replace it with PUT")
         upload = multipart_form(req).get("data")
         if not isinstance(upload, tuple):
-            raise ApiProblem(400, "The 'data' field is required: the image file (multipart/form-data)")
+            raise ApiProblem(
+                400, "The 'data' field is required: the image file (multipart/form-data)"
+            )
         name, content = upload
         mime = image_type(name, content)
         if mime is None:
