@@ -48,10 +48,20 @@ def money(value: float, currency: str) -> str:
     )
 
 
-def deals(store: Store, status: str | None, owner: int | None, pipeline: int | None,
-          stage: int | None) -> Iterator[Record]:  # fmt: skip
-    """Live, unarchived deals matching the filters, built-in attributes only."""
+def deals(
+    store: Store,
+    status: str | None,
+    owner: int | None,
+    pipeline: int | None,
+    stage: int | None,
+    window: tuple[str, float, float] | None = None,
+) -> Iterator[Record]:
+    """Live, unarchived deals matching the filters, built-in attributes only. ``window``
+    (``add_time``/``update_time``, from, to) is checked on the columns, before generating."""
     cols = store.columns.get("deal")
+    times = None
+    if window is not None and window[0] in ("add_time", "update_time"):
+        times = cols.add_time if window[0] == "add_time" else cols.update_time
     code = DEAL_STATUSES.index(status) if status else None
     stages = {
         s["id"] for s in store.tables["stage"].overlay.values() if s["pipeline_id"] == pipeline
@@ -67,6 +77,8 @@ def deals(store: Store, status: str | None, owner: int | None, pipeline: int | N
         if stage is not None and cols.ints["stage_id"][i] != stage:
             continue
         if pipeline is not None and cols.ints["stage_id"][i] not in stages:
+            continue
+        if times is not None and window is not None and not window[1] <= times[i] < window[2]:
             continue
         yield store.generator.make("deal", i, custom=False)
     for rec in list(written.values()):
@@ -176,7 +188,7 @@ def _timeline(store: Store) -> Any:
         begin = datetime.combine(start, datetime.min.time(), timezone.utc).timestamp()
         end_day = _period_end(start, interval, amount)
         end = datetime.combine(end_day, datetime.min.time(), timezone.utc).timestamp()
-        chosen = [d for d in deals(store, None, owner, pipeline, None)
+        chosen = [d for d in deals(store, None, owner, pipeline, None, (field_key, begin, end))
                   if begin <= _when(d.get(field_key)) < end]  # fmt: skip
         chosen.sort(key=lambda d: (_when(d.get(field_key)), d["id"]))
         totals = summarise(store, chosen)
