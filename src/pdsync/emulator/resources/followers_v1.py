@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from pdsync.emulator.changelog import notify_child
 from pdsync.emulator.http import Request, Response, Router
 from pdsync.emulator.resources.common import ApiProblem, Record, body, not_found, ok, user_id
+from pdsync.emulator.resources.links import add_follower
 from pdsync.emulator.resources.lists import live, offset_slice
 from pdsync.emulator.timefmt import v1_time
 
@@ -64,16 +65,7 @@ def _add(store: Store, entity: str) -> Any:
             raise ApiProblem(400, "The 'user_id' field is required")
         if not str(raw).isdigit() or isinstance(raw, bool):
             raise ApiProblem(400, "The 'user_id' field must be an integer")
-        user = store.get("user", int(raw))
-        if user is None or user.get("active_flag") is False:
-            raise ApiProblem(400, "User not found")
-        with store.lock:
-            followers = store.relations.writable("follower", entity, parent["id"])
-            if any(f["user_id"] == user["id"] for f in followers):
-                raise ApiProblem(400, "The user is already following this item")
-            row = {"user_id": user["id"], "add_time": store.now()}
-            followers.append(row)
-        notify_child(store, "follower", entity, parent["id"], "added", user["id"], user_id(req))
+        row = add_follower(store, entity, parent["id"], int(raw), user_id(req))
         return ok(_row(entity, parent["id"], row), status=201 if entity == "product" else 200)
 
     return handle

@@ -94,18 +94,25 @@ def _follow(store: Store, entity: str) -> Any:
     def handle(req: Request) -> Response:
         parent = _parent(store, entity, req)
         data = check_body(body(req), {"user_id": "int"}, ("user_id",))
-        if store.get("user", data["user_id"]) is None:
-            raise ApiProblem(400, "User not found")
-        with store.lock:
-            followers = store.relations.writable("follower", entity, parent["id"])
-            if any(f["user_id"] == data["user_id"] for f in followers):
-                raise ApiProblem(400, "The user is already following this item")
-            row = {"user_id": data["user_id"], "add_time": store.now()}
-            followers.append(row)
-        notify_child(store, "follower", entity, parent["id"], "added", row["user_id"], user_id(req))
+        row = add_follower(store, entity, parent["id"], data["user_id"], user_id(req))
         return ok(render_v2.follower(row), status=201)
 
     return handle
+
+
+def add_follower(store: Store, entity: str, parent_id: Any, follower: int, actor: int) -> Record:
+    """Make a user follow an item (v1 and v2 share the list), logged for the followers changelog."""
+    user = store.get("user", follower)
+    if user is None or user.get("active_flag") is False:
+        raise ApiProblem(400, "User not found")
+    with store.lock:
+        followers = store.relations.writable("follower", entity, parent_id)
+        if any(f["user_id"] == follower for f in followers):
+            raise ApiProblem(400, "The user is already following this item")
+        row = {"user_id": follower, "add_time": store.now()}
+        followers.append(row)
+    notify_child(store, "follower", entity, parent_id, "added", follower, actor)
+    return row
 
 
 def _unfollow(store: Store, entity: str) -> Any:
