@@ -99,11 +99,9 @@ def _update_thread(store: Store, box: mailbox.Mailbox) -> Any:
             changes["folders"] = [folder]
         if data.get("deal_id") not in (None, ""):
             deal = (
-                live(store, "deal", data["deal_id"], "Deal")
-                if str(data["deal_id"]).isdigit()
-                else None
+                store.get("deal", int(data["deal_id"])) if str(data["deal_id"]).isdigit() else None
             )
-            if deal is None:
+            if deal is None or deal.get("is_deleted"):
                 raise ApiProblem(400, "The 'deal_id' field must be the id of an existing deal")
             changes.update(deal_id=deal["id"], deal_status=deal["status"])
         if data.get("lead_id") not in (None, ""):
