@@ -44,7 +44,9 @@ class ChangeLog:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.lock = threading.Lock()
-        self.recorded: dict[tuple[str, Any], list[Record]] = {}
+        # (id, field, old, new, user, time) per change: tuples, a third of a dict's memory
+        # (a scripted mutation of 100,000 records records 100,000 changes).
+        self.recorded: dict[tuple[str, Any], list[tuple[Any, ...]]] = {}
         self.children: dict[tuple[str, str, Any], list[Record]] = {}
         self.next_id = OVERLAY_IDS
 
@@ -72,8 +74,7 @@ class ChangeLog:
             log = self.recorded.setdefault((entity, previous["id"]), [])
             for key, old, new in rows:
                 self.next_id += 1
-                log.append(change(self.next_id, previous["id"], key, old, new, user,
-                                  float(when or 0.0), "api"))  # fmt: skip
+                log.append((self.next_id, key, old, new, user, float(when or 0.0)))
 
     def on_child(
         self, kind: str, entity: str, parent_id: Any, action: str, person_or_user: int, user: int
@@ -91,7 +92,9 @@ class ChangeLog:
         """Every field change of a record, oldest first."""
         seeded = self._seeded(entity, record_id)
         with self.lock:
-            recorded = list(self.recorded.get((entity, record_id), ()))
+            rows = list(self.recorded.get((entity, record_id), ()))
+        recorded = [change(cid, record_id, key, old, new, user, when, "api")
+                    for cid, key, old, new, user, when in rows]  # fmt: skip
         return sorted(seeded + recorded, key=lambda c: (c["time"], c["id"]))
 
     def child_log(self, kind: str, entity: str, parent_id: Any) -> list[Record]:
