@@ -54,14 +54,12 @@ def verify(
     starts. Exits 0 when every checked stream is complete, 10 otherwise.
     """
     from pdsync.destinations import open_destination
-    from pdsync.verify import VerifyOptions, Verifier, format_report
+    from pdsync.verify import Verifier, VerifyOptions, format_report
 
     destination = open_destination(target, readonly=True)
     try:
         with open_client(conn_flags) as client:
-            options = VerifyOptions(
-                sample=sample, max_child_requests=max_child_requests, seed=seed
-            )
+            options = VerifyOptions(sample=sample, max_child_requests=max_child_requests, seed=seed)
             verifier = Verifier(
                 client,
                 destination,

@@ -211,9 +211,9 @@ class Verifier:
         names: list[str] = []
         for spec in self.specs:
             counter = CHILD_COUNTS.get(spec.name)
-            if spec.parent is not None and spec.parent.stream == parent and counter:
-                if counter not in names:
-                    names.append(counter)
+            is_child = spec.parent is not None and spec.parent.stream == parent
+            if is_child and counter and counter not in names:
+                names.append(counter)
         return names
 
     # ------------------------------------------------------------------ children
@@ -227,7 +227,7 @@ class Verifier:
         )
         listed = {key_text(i) for i in parent_listing.parent_ids}
         with_rows = {replica.parent_of[k] for k in replica.alive if k in replica.parent_of}
-        counter = CHILD_COUNTS.get(spec.name)
+        counter = CHILD_COUNTS.get(spec.name, "")
         wanted = [
             pid
             for pid in parent_listing.parent_ids

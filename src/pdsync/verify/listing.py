@@ -77,9 +77,7 @@ class PageWalker:
         else:
             yield from self._cursor_walk(spec, path, params)
 
-    def offset_page(
-        self, spec: StreamSpec, params: Mapping[str, Any], start: int
-    ) -> ListedPage:
+    def offset_page(self, spec: StreamSpec, params: Mapping[str, Any], start: int) -> ListedPage:
         """The page of an offset list that starts at ``start`` (for samples)."""
         query = {**params, "start": start, "limit": spec.page_limit}
         _, records, more = self.page(spec, spec.path, query)

@@ -115,9 +115,7 @@ def estimate(
             basis = f"{rows:,} replica rows, {spec.page_limit} per page"
             out.append(_estimate(spec, table, calls, basis))
             continue
-        out.append(
-            _child_estimate(destination, spec, tables, selected, sample, max_child_requests)
-        )
+        out.append(_child_estimate(destination, spec, tables, selected, sample, max_child_requests))
     return VerifyPlan(tuple(out), sample)
 
 

@@ -210,16 +210,20 @@ def format_report(report: VerifyReport) -> str:
     widths = [max(len(r[i]) for r in rows if len(r[i]) < 40) for i in range(len(header) - 1)]
     lines = []
     for row in rows:
-        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:-1], widths[1:])]
-        lines.append("  ".join(cells + [row[-1]]).rstrip())
+        numbers = [c.rjust(w) for c, w in zip(row[1:-1], widths[1:], strict=True)]
+        lines.append("  ".join([row[0].ljust(widths[0]), *numbers, row[-1]]).rstrip())
     for s in report.incomplete:
-        for label, ids in (("missing", s.missing_ids), ("extra", s.extra_ids), ("hidden", s.hidden_ids)):
+        for label, ids in (
+            ("missing", s.missing_ids),
+            ("extra", s.extra_ids),
+            ("hidden", s.hidden_ids),
+        ):
             if ids:
-                lines.append(f"  {s.stream} {label}: {', '.join(ids)}{' …' if len(ids) == EXAMPLES else ''}")
+                lines.append(
+                    f"  {s.stream} {label}: {', '.join(ids)}{' …' if len(ids) == EXAMPLES else ''}"
+                )
     for s in report.streams:
         lines.extend(f"  {s.stream}: {note}" for note in s.notes)
-    lines.append(
-        f"{report.requests:,} requests, ~{report.tokens:,} tokens, {report.seconds:.1f} s"
-    )
+    lines.append(f"{report.requests:,} requests, ~{report.tokens:,} tokens, {report.seconds:.1f} s")
     lines.append(report.verdict())
     return "\n".join(lines)
