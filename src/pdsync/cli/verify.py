@@ -31,6 +31,13 @@ __all__ = ["verify"]
     show_default=True,
     help="Skip a per-parent child stream (followers, participants) that would cost more calls.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 32),
+    default=4,
+    show_default=True,
+    help="Streams listed at once.",
+)
 @click.option("--seed", type=int, help="Seed of the random pages of --sample (repeatable runs).")
 @click.option("--dry-run", is_flag=True, help="Print the estimated cost and stop.")
 @connection_options
@@ -40,6 +47,7 @@ def verify(
     as_json: bool,
     sample: int | None,
     max_child_requests: int,
+    workers: int,
     seed: int | None,
     dry_run: bool,
     conn_flags: ConnectionFlags,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +33,14 @@ from pdsync.verify.plan import (
     pages_for,
     select_specs,
 )
-from pdsync.verify.replica import Keyer, ReplicaKeys, key_text, read_keys, row_count
+from pdsync.verify.replica import (
+    Keyer,
+    ReplicaKeys,
+    cursor_values,
+    key_text,
+    read_keys,
+    row_count,
+)
 from pdsync.verify.report import LiveKeys, StreamResult, VerifyReport, compare
 from pdsync.verify.sample import sample_pages
 
@@ -43,6 +51,7 @@ class VerifyOptions:
     max_child_requests: int = DEFAULT_MAX_CHILD_REQUESTS  # per-parent children above: skipped
     seed: int | None = None  # for the random pages of a sample
     tables: Mapping[str, str] = field(default_factory=dict)  # stream -> table, when renamed
+    workers: int = 4  # streams listed at once (the rate governor keeps them in the window)
 
 
 @dataclass
@@ -55,6 +64,17 @@ class Listing:
     parent_ids: list[Any] = field(default_factory=list)  # alive records' raw ids
     counters: dict[str, dict[str, Any]] = field(default_factory=dict)  # id text -> counters
     notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ChildJob:
+    """A child stream to list: the parents to ask, and the replica rows to compare with."""
+
+    spec: StreamSpec
+    parent_ids: list[Any]
+    replica: ReplicaKeys
+    listing: Listing
+    scope: set[tuple[str, ...]] | None
 
 
 class Verifier:
@@ -76,6 +96,7 @@ class Verifier:
         self.sleep = sleep
         self.rng = random.Random(self.options.seed)
         self._listings: dict[str, Listing] = {}
+        self._facts: dict[str, tuple[int, list[str]]] = {}  # sample: replica rows, cursors
 
     def table(self, stream: str) -> str:
         return self.options.tables.get(stream, stream)
@@ -90,15 +111,57 @@ class Verifier:
         )
 
     def run(self, plan: VerifyPlan | None = None) -> VerifyReport:
+        """List every planned stream (several at once), then compare each with the replica.
+
+        The API is read on worker threads; the replica only on this thread (a destination
+        is used by one thread at a time).
+        """
         plan = plan or self.plan()
         started = time.monotonic()
         before = self.client.stats
+        todo = [s for s, est in zip(self.specs, plan.streams, strict=True) if est.skip is None]
+        children = [s for s in todo if s.parent is not None]
+        listed = _unique(
+            [s for s in todo if s.parent is None]
+            + [CATALOG[s.parent.stream] for s in children if s.parent is not None]
+        )
+        for spec in listed:
+            self._replica_facts(spec)
+        refused: dict[str, str] = {}
+        jobs: list[ChildJob] = []
+        done: dict[str, StreamResult] = {}
+        with ThreadPoolExecutor(max(1, self.options.workers)) as pool:
+            for spec, error in zip(listed, pool.map(self._try_listing, listed), strict=True):
+                if error is not None:
+                    refused[spec.name] = error
+            for spec in children:
+                assert spec.parent is not None
+                if spec.parent.stream in refused:
+                    reason = f"its parent {spec.parent.stream} could not be listed"
+                    done[spec.name] = StreamResult(spec.name, skipped=reason)
+                    continue
+                job = self._child_job(spec)
+                if isinstance(job, StreamResult):
+                    done[spec.name] = job
+                else:
+                    jobs.append(job)
+            for job, error in zip(jobs, pool.map(self._try_children, jobs), strict=True):
+                done[job.spec.name] = (
+                    StreamResult(job.spec.name, skipped=error)
+                    if error is not None
+                    else self._result(job.spec, job.listing, job.replica, job.scope)
+                )
         results = []
         for spec, est in zip(self.specs, plan.streams, strict=True):
             if est.skip is not None:
                 result = StreamResult(spec.name, skipped=est.skip)
+            elif spec.name in refused:
+                result = StreamResult(spec.name, skipped=refused[spec.name])
+            elif spec.name in done:
+                result = done[spec.name]
             else:
-                result = self._check(spec)
+                replica = read_keys(self.destination, spec, self.table(spec.name))
+                result = self._result(spec, self._listings[spec.name], replica)
             results.append(result)
             self.on_result(result)
         after = self.client.stats
@@ -110,15 +173,29 @@ class Verifier:
             sample=self.options.sample,
         )
 
-    def _check(self, spec: StreamSpec) -> StreamResult:
+    def _try_listing(self, spec: StreamSpec) -> str | None:
         try:
-            if spec.parent is None:
-                listing = self._listing(spec)
-                replica = read_keys(self.destination, spec, self.table(spec.name))
-                return self._result(spec, listing, replica)
-            return self._check_children(spec)
+            self._listing(spec)
         except (ForbiddenError, NotFoundError) as exc:  # a scope or a plan feature missing
-            return StreamResult(spec.name, skipped=f"the API refused it: {exc.message}")
+            return f"the API refused it: {exc.message}"
+        return None
+
+    def _try_children(self, job: ChildJob) -> str | None:
+        try:
+            self._list_children(job)
+        except (ForbiddenError, NotFoundError) as exc:
+            return f"the API refused it: {exc.message}"
+        return None
+
+    def _replica_facts(self, spec: StreamSpec) -> None:
+        """What a sample needs from the replica, read here, before the worker threads."""
+        if not self.options.sample:
+            return
+        table = self.table(spec.name)
+        rows = row_count(self.destination, table) or 0
+        inc = spec.incremental
+        values = cursor_values(self.destination, table, inc.cursor_field) if inc else []
+        self._facts[spec.name] = (rows, values)
 
     def _result(
         self,
@@ -169,7 +246,7 @@ class Verifier:
     ) -> Iterator[ListedPage]:
         sample = self.options.sample
         if sample:
-            rows = row_count(self.destination, self.table(spec.name)) or 0
+            rows, values = self._facts[spec.name]
             estimated = pages_for(rows, spec)
             if estimated > sample:
                 listing.sampled = True
@@ -178,8 +255,7 @@ class Verifier:
                     spec,
                     walker,
                     params,
-                    self.destination,
-                    self.table(spec.name),
+                    values,
                     pages=sample,
                     estimated=estimated,
                     rng=self.rng,
@@ -218,14 +294,14 @@ class Verifier:
 
     # ------------------------------------------------------------------ children
 
-    def _check_children(self, spec: StreamSpec) -> StreamResult:
+    def _child_job(self, spec: StreamSpec) -> ChildJob | StreamResult:
+        """Which parents to ask for children (read from the replica, on this thread)."""
         parent = spec.parent
         assert parent is not None
-        parent_listing = self._listing(CATALOG[parent.stream])
+        parent_listing = self._listings[parent.stream]
         replica = read_keys(
             self.destination, spec, self.table(spec.name), parent_column=parent.key_column
         )
-        listed = {key_text(i) for i in parent_listing.parent_ids}
         with_rows = {replica.parent_of[k] for k in replica.alive if k in replica.parent_of}
         counter = CHILD_COUNTS.get(spec.name, "")
         wanted = [
@@ -241,24 +317,28 @@ class Verifier:
                 skipped=f"would cost {calls:,} requests (one per {parent.stream} record with "
                 "children); raise --max-child-requests to check it",
             )
-        walker = PageWalker(self.client, sleep=self.sleep)
-        live = LiveKeys()
-        keyer = Keyer(spec)
-        for parent_id, page in self._child_pages(spec, walker, wanted):
-            live.pages += 1
-            live.gaps += page.gap
-            for record in page.records:
-                live.add(keyer(record, parent_id), False)
         scope = None
         if parent_listing.sampled and parent.key_column is not None:
+            listed = {key_text(i) for i in parent_listing.parent_ids}
             scope = {k for k, p in replica.parent_of.items() if p in listed}
         notes = [f"children of {len(wanted):,} {parent.stream} with children"]
         if parent_listing.sampled:
             notes.append(f"sample: the children of the {parent.stream} on the sampled pages")
-        listing = Listing(live, walker.requests, parent_listing.sampled, notes=notes)
+        listing = Listing(LiveKeys(), 0, parent_listing.sampled, notes=notes)
         if parent.stream not in {s.name for s in self.specs}:
             listing.requests += parent_listing.requests
-        return self._result(spec, listing, replica, scope)
+        return ChildJob(spec, wanted, replica, listing, scope)
+
+    def _list_children(self, job: ChildJob) -> None:
+        walker = PageWalker(self.client, sleep=self.sleep)
+        live = job.listing.live
+        keyer = Keyer(job.spec)
+        for parent_id, page in self._child_pages(job.spec, walker, job.parent_ids):
+            live.pages += 1
+            live.gaps += page.gap
+            for record in page.records:
+                live.add(keyer(record, parent_id), False)
+        job.listing.requests += walker.requests
 
     def _child_pages(
         self, spec: StreamSpec, walker: PageWalker, parent_ids: list[Any]
@@ -279,6 +359,10 @@ class Verifier:
                 pages = walker.walk(spec, {**params, parent.via: parent_id})
             for page in pages:
                 yield parent_id, page
+
+
+def _unique(specs: list[StreamSpec]) -> list[StreamSpec]:
+    return list({s.name: s for s in specs}.values())
 
 
 def _has_children(count: Any) -> bool:

@@ -21,18 +21,15 @@ from itertools import islice
 from typing import Any
 
 from pdsync.catalog.streams import StreamSpec
-from pdsync.destinations.base import Destination
 from pdsync.sync.state import format_instant
 from pdsync.verify.listing import ListedPage, PageWalker
-from pdsync.verify.replica import cursor_values
 
 
 def sample_pages(
     spec: StreamSpec,
     walker: PageWalker,
     params: dict[str, Any],
-    destination: Destination,
-    table: str,
+    values: list[str],
     *,
     pages: int,
     estimated: int,
@@ -44,7 +41,6 @@ def sample_pages(
             yield walker.offset_page(spec, params, k * spec.page_limit)
         return
     inc = spec.incremental
-    values = cursor_values(destination, table, inc.cursor_field) if inc else []
     if inc is None or not values:
         yield from islice(walker.walk(spec, params), pages)
         return
