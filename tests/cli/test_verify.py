@@ -259,6 +259,30 @@ def test_an_empty_page_that_promises_more_is_asked_again_then_walked_past(
     assert asked.count(1) == 3  # asked, then asked again twice
 
 
+def test_an_offset_walk_steps_past_an_empty_page_by_next_start() -> None:
+    asked: list[int] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        start = int(request.url.params["start"])
+        asked.append(start)
+        data = None if start == 500 else [{"id": start + i} for i in range(3)]
+        more = start < 1000
+        paging = {"start": start, "limit": 500, "more_items_in_collection": more}
+        if more:
+            paging["next_start"] = start + 500
+        body = {"success": True, "data": data, "additional_data": {"pagination": paging}}
+        return httpx.Response(200, json=body)
+
+    client = PipedriveClient(
+        Connection(api_token="t" * 32, base_url="http://pd.test"),
+        transport=httpx.MockTransport(handle),
+    )
+    pages = list(PageWalker(client, sleep=lambda s: None).walk(get_stream("notes"), {}))
+    assert asked == [0, 500, 500, 500, 1000]
+    assert [p.gap for p in pages] == [False, True, False]
+    assert [r["id"] for p in pages for r in p.records] == [0, 1, 2, 1000, 1001, 1002]
+
+
 def test_compare_counts_deleted_deals_as_listed_and_marks_as_claims() -> None:
     live = LiveKeys(alive={("1",), ("2",)}, deleted={("3",), ("4",)})
     replica = ReplicaKeys("deals", True, alive={("1",), ("4",), ("9",)}, marked={("2",), ("3",)})
