@@ -427,6 +427,16 @@ class Writer:
         if run.finished:
             return
         run.finished = True
+        repaired = run.text_repairs
+        if repaired:
+            self.sink(
+                SyncWarning(
+                    f"{run.name}: {sum(repaired.values())} value(s) held text that is not valid "
+                    f"Unicode (lone surrogate or NUL), stored with U+FFFD "
+                    f"(columns: {', '.join(sorted(repaired))})",
+                    run.name,
+                )
+            )
         seconds = time.monotonic() - run.started
         self.sink(StreamFinished(run.name, run.counters.totals(), seconds))
         for child in self.runs.values():
