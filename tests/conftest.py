@@ -1,3 +1,28 @@
-"""Shared pytest setup: the emulator fixtures (emulator_server, emulator_config)."""
+"""Shared pytest setup: the emulator fixtures (emulator_server, emulator_config), Hypothesis profiles.
+
+Property tests run *derandomized* by default and in CI (profile ``ci``): the same
+examples every run, so a red build is never a coin toss. ``make fuzz`` runs them
+randomized with more examples (profile ``fuzz``, ``--hypothesis-profile=fuzz``); a
+failure it finds is printed with the ``@reproduce_failure`` line to replay it.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import settings
 
 pytest_plugins = ["pdsync.testing.fixtures"]
+
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile(
+    "fuzz", derandomize=False, max_examples=500, deadline=None, print_blob=True
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # An explicit --hypothesis-profile wins (Hypothesis' own plugin loads it); otherwise
+    # HYPOTHESIS_PROFILE, else the derandomized CI profile (CI=true or not).
+    if not config.getoption("hypothesis_profile", None):
+        settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or "ci")
