@@ -25,9 +25,24 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["REPLACEMENT", "is_clean", "is_clean_json", "repair_text", "repair_value"]
+__all__ = [
+    "REPLACEMENT",
+    "CheckedRows",
+    "is_clean",
+    "is_clean_json",
+    "repair_text",
+    "repair_value",
+]
 
 REPLACEMENT = "\ufffd"
+
+
+class CheckedRows(list[dict[str, Any]]):
+    """Rows whose text normalisation has already checked (and repaired where needed).
+
+    Destinations skip their own check of such rows (it would join the same text again);
+    any other sequence of rows is checked there.
+    """
 
 
 def is_clean(text: str) -> bool:

@@ -31,7 +31,7 @@ from operator import itemgetter, methodcaller
 from typing import Any
 
 from pdsync.schema import Column, LogicalType
-from pdsync.textrepair import is_clean, is_clean_json, repair_text, repair_value
+from pdsync.textrepair import CheckedRows, is_clean, is_clean_json, repair_text, repair_value
 
 __all__ = [
     "BatchEncoder",
@@ -183,11 +183,12 @@ class BatchEncoder:
         carried: set[str] | None,
     ) -> list[list[Any]]:
         raw = self._extract(rows, defaults, carried)
+        check = type(rows) is not CheckedRows  # normalised rows were checked already
         out: list[list[Any]] = []
         for values, (_, as_is, convert) in zip(raw, self._plan, strict=True):
             if not as_is:
                 encoded = _json_column(values)
-                if not is_clean_json("".join(filter(None, encoded))):
+                if check and not is_clean_json("".join(filter(None, encoded))):
                     encoded = _json_column([repair_value(v)[0] for v in values])
                 values = encoded
             else:
@@ -195,7 +196,7 @@ class BatchEncoder:
                 if not as_is.issuperset(types):
                     values = list(map(convert, values))
                     types = set(map(type, values))
-                if str in types and not _texts_clean(values, types):
+                if check and str in types and not _texts_clean(values, types):
                     values = [repair_text(v) if type(v) is str else v for v in values]
             out.append(values)
         return out

@@ -34,7 +34,7 @@ from pdsync.catalog.columns import PARENT_SOURCE
 from pdsync.catalog.fields import FieldCatalog
 from pdsync.catalog.streams import StreamSpec
 from pdsync.errors import SchemaError
-from pdsync.textrepair import is_clean, is_clean_json, repair_value
+from pdsync.textrepair import CheckedRows, is_clean, is_clean_json, repair_value
 
 Getter = Callable[[Mapping[str, Any], Any], Any]
 Row = dict[str, Any]
@@ -99,7 +99,7 @@ class Normalizer:
 
     def rows(self, records: Iterable[Mapping[str, Any]], parent_id: Any = None) -> list[Row]:
         """The rows of a page of records, text repaired where it is not valid Unicode."""
-        rows = [self._row(record, parent_id) for record in records]
+        rows = CheckedRows([self._row(record, parent_id) for record in records])
         if rows and not self._page_is_clean(rows):
             self._repair(rows)
         return rows
