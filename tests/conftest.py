@@ -11,14 +11,15 @@ from __future__ import annotations
 import os
 
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 
 pytest_plugins = ["pdsync.testing.fixtures"]
 
-settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
-settings.register_profile(
-    "fuzz", derandomize=False, max_examples=500, deadline=None, print_blob=True
-)
+# Timing is not what property tests check: on a loaded machine a deadline or the
+# too-slow health check would turn a green run red at random.
+_STEADY = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow], "print_blob": True}
+settings.register_profile("ci", derandomize=True, database=None, **_STEADY)
+settings.register_profile("fuzz", derandomize=False, max_examples=500, **_STEADY)
 
 
 def pytest_configure(config: pytest.Config) -> None:
