@@ -25,6 +25,7 @@ row is inserted only from a full record).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -39,7 +40,7 @@ from pdsync.sync.fetch import FetchTask, extra_params
 from pdsync.sync.items import DeletedItem, ReconcileItem, WorkItem
 from pdsync.sync.pipeline import Emit
 from pdsync.sync.reader import EPOCH, incremental_params, list_params, walk
-from pdsync.sync.state import format_instant, parse_instant
+from pdsync.sync.state import StreamState, format_instant, parse_instant
 
 DEFAULT_RECONCILE_EVERY = timedelta(hours=24)
 DELETED_BOOKMARK = "deleted_bookmark"
@@ -145,3 +146,33 @@ def _raw_key(run: StreamRun, record: dict[str, Any]) -> Any:
     if len(pk) == 1:
         return record.get(pk[0])
     return tuple(record.get(k) for k in pk)
+
+
+def split_deleted(
+    destination: Destination, run: StreamRun, item: DeletedItem, now: str
+) -> tuple[list[dict[str, Any]], list[Any]]:
+    """A page of deleted records as (rows to insert, marked deleted; keys to mark).
+
+    A record the replica lacks is inserted from its full record, already marked; one it
+    has (deleted or not) is only marked, so its kept values and earlier mark stay.
+    """
+    present = present_keys(destination, run, item.ids)
+    missing = [{**row, DELETED_AT: now} for row in item.rows if run.key_of(row) not in present]
+    return missing, [key for key in item.ids if key in present]
+
+
+def after_deleted_page(run: StreamRun, item: DeletedItem) -> StreamState:
+    """The state a committed page of a deleted pass leaves: its bookmark moved, never back.
+
+    The last page moves it to the signpost and records that the history was read.
+    """
+    mark = run.signpost if item.last else item.seen
+    extra = dict(run.state.extra)
+    if mark is not None:
+        old = extra.get(DELETED_BOOKMARK)
+        capped = min(parse_instant(mark), parse_instant(run.signpost))
+        if old is None or capped > parse_instant(old):
+            extra[DELETED_BOOKMARK] = format_instant(capped)
+    if item.last:
+        extra[DELETED_HISTORY] = True
+    return replace(run.state, extra=extra)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -146,12 +146,18 @@ def format_report(report: SyncReport) -> str:
 def text_repair_warnings(report: SyncReport) -> list[str]:
     """One warning per stream that had text no destination can store (repaired, not lost)."""
     return [
-        f"Warning: {s.stream}: {s.repaired_text:,} value(s) held text that is not valid "
-        f"Unicode (a lone surrogate or NUL) and were stored with U+FFFD in its place "
-        f"(columns: {', '.join(s.repaired_columns)})."
+        "Warning: " + text_repair_warning(s.stream, s.repaired_text, s.repaired_columns)
         for s in report.streams
         if s.repaired_text
     ]
+
+
+def text_repair_warning(stream: str, count: int, columns: Iterable[str]) -> str:
+    """How many of a stream's values were repaired, and in which columns."""
+    return (
+        f"{stream}: {count:,} value(s) held text that is not valid Unicode (a lone surrogate "
+        f"or NUL) and were stored with U+FFFD in its place (columns: {', '.join(sorted(columns))})."
+    )
 
 
 def _cell(value: Any) -> str:

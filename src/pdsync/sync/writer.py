@@ -34,6 +34,7 @@ from pdsync.sync.items import (
 )
 from pdsync.sync.ledger import HASHES, RowLedger, Tally
 from pdsync.sync.pipeline import Emit, Pipeline
+from pdsync.sync.report import text_repair_warning
 from pdsync.sync.state import StreamState, format_instant, parse_instant
 
 Sink = Callable[[Event], None]
@@ -219,23 +220,12 @@ class Writer:
         """Deleted records: rows the replica has are marked; the others are inserted, marked."""
         run = self.runs[item.stream]
         self._page(run, len(item.ids), "deleted")
-        mark = run.signpost if item.last else item.seen
-        extra = dict(run.state.extra)
-        if mark is not None:
-            old = extra.get(deletes.DELETED_BOOKMARK)
-            capped = min(parse_instant(mark), parse_instant(run.signpost))
-            if old is None or capped > parse_instant(old):
-                extra[deletes.DELETED_BOOKMARK] = format_instant(capped)
-        if item.last:
-            extra[deletes.DELETED_HISTORY] = True
-        present = deletes.present_keys(self.destination, run, item.ids)
-        now = utc_now()
-        missing = [{**row, DELETED_AT: now} for row in item.rows if run.key_of(row) not in present]
+        missing, marks = deletes.split_deleted(self.destination, run, item, utc_now())
         self._commit(
             run,
             missing,
-            deleted_ids=[k for k in item.ids if k in present],
-            state=replace(run.state, extra=extra),
+            deleted_ids=marks,
+            state=deletes.after_deleted_page(run, item),
             inserted_deleted=len(missing),
         )
         if item.last:
@@ -429,14 +419,8 @@ class Writer:
         run.finished = True
         repaired = run.text_repairs
         if repaired:
-            self.sink(
-                SyncWarning(
-                    f"{run.name}: {sum(repaired.values())} value(s) held text that is not valid "
-                    f"Unicode (lone surrogate or NUL), stored with U+FFFD "
-                    f"(columns: {', '.join(sorted(repaired))})",
-                    run.name,
-                )
-            )
+            message = text_repair_warning(run.name, sum(repaired.values()), repaired)
+            self.sink(SyncWarning(message, run.name))
         seconds = time.monotonic() - run.started
         self.sink(StreamFinished(run.name, run.counters.totals(), seconds))
         for child in self.runs.values():
