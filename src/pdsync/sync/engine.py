@@ -26,12 +26,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pdsync.api.client import PipedriveClient
+from pdsync.api.notices import Notice
 from pdsync.catalog.fields import FieldCatalog
 from pdsync.catalog.registry import CATALOG, FIELDS_STREAMS
 from pdsync.catalog.tables import field_catalog, table_schema
 from pdsync.destinations.base import Batch, Destination
 from pdsync.errors import PdsyncError
-from pdsync.api.notices import Notice
 from pdsync.progress import Event, StreamStarted, SyncFinished, SyncStarted, SyncWarning
 from pdsync.schema import TableSchema
 from pdsync.sync.context import (

@@ -34,7 +34,6 @@ from pdsync.sync.order import (
     cursor_values,
     stable_params,
 )
-from pdsync.sync.state import format_instant
 
 EPOCH = "1970-01-01T00:00:00Z"
 # Page tokens of a walk that fell back to a plain listing start with this: a partition
