@@ -26,9 +26,11 @@ from pdsync.catalog.registry import CATALOG
 from pdsync.config import Connection
 from pdsync.emulator.app import Emulator
 from pdsync.emulator.config import EmulatorConfig
+from pdsync.progress import Event, SyncWarning
 from pdsync.sync.fetch import partition_task, probe_task
 from pdsync.sync.items import RowsItem, WorkItem
 from pdsync.sync.reader import incremental_params, walk
+from pdsync.sync.report import format_report
 from pdsync.sync.state import Partition
 
 BASE = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -187,6 +189,17 @@ def test_a_null_page_in_a_keyset_walk_is_asked_again_then_walked_past_with_a_war
     assert int(stuck.requests[5]["start"]) == NOTES.page_limit  # past it by its next_start
 
 
+def test_a_null_last_page_is_asked_again_though_its_envelope_promises_nothing() -> None:
+    pages = len(
+        list(walk(client_for(ListFake().handle), NOTES, incremental_params(NOTES, SINCE, None)))
+    )
+    fake = ListFake(order="asked", null_pages={pages})
+    with client_for(fake.handle) as client:
+        got = ids(walk(client, NOTES, incremental_params(NOTES, SINCE, None)))
+        assert client.stats.retries == 1 and client.notices.snapshot() == {}
+    assert got == fake.between(_instant(SINCE))
+
+
 def collect(task: Callable[[Callable[[WorkItem], None]], None]) -> list[RowsItem]:
     items: list[WorkItem] = []
     task(items.append)
@@ -260,12 +273,16 @@ def test_a_sync_against_an_emulator_that_ignores_sort_gets_every_note_and_lead(
     )
     db = tmp_path / "replica.db"
     with client:
-        first = sync(client, db, ["notes", "leads"])
+        events: list[Event] = []
+        first = sync(client, db, ["notes", "leads"], sink=events.append)
         notes, leads = listed_ids(client, "notes"), listed_ids(client, "leads")
         assert len(notes) >= 2500 and len(leads) >= 500  # many pages each
         assert replica_ids(db, "notes") == notes and replica_ids(db, "leads") == leads
-        said = "\n".join(first.warnings)
-        assert "notes: " in said and "leads: " in said and "order asked for" in said
+        said = format_report(first)
+        assert "Warning: notes: " in said and "Warning: leads: " in said
+        assert "order asked for" in said and "nothing lost" in said
+        warned = sorted(e.stream or "" for e in events if isinstance(e, SyncWarning))
+        assert warned == ["leads", "notes"]  # live, once per stream
         # An incremental sync follows edits and creates, whatever the order.
         edited = sorted(notes)[::600]
         for note in edited:
@@ -285,3 +302,28 @@ def test_a_sync_against_an_emulator_that_ignores_sort_gets_every_note_and_lead(
 def replica_ids(db: Path, table: str) -> set[Any]:
     with sqlite3.connect(db) as conn:
         return {r[0] for r in conn.execute(f'SELECT id FROM "{table}"')}
+
+
+def test_a_sync_through_every_kind_of_fault_ends_with_the_clean_replica(tmp_path: Path) -> None:
+    streams = ["notes", "leads", "deals", "activities"]
+    paths = {"notes": "v1", "leads": "v1", "deals": "v2", "activities": "v2"}
+    replicas = {}
+    for faults in (None, "rate=0.2,timeout_s=0.001"):
+        config = EmulatorConfig(deals=1500, seed=11, rate_limits=False, faults=faults)
+        emulator = Emulator(config)
+        app = strip_sort(emulator.wsgi, ("/api/v1/notes", "/api/v1/leads"))
+        client = PipedriveClient(
+            Connection(api_token=config.token, base_url="http://emulator.test"),
+            transport=httpx.WSGITransport(app=app),
+            governor=RateGovernor(burst_limit=100_000),
+            sleep=lambda seconds: None,
+        )
+        db = tmp_path / f"{bool(faults)}.db"
+        with client:
+            report = sync(client, db, streams)
+        assert report.ok and not any("walked past" in w for w in report.warnings)
+        replicas[faults] = {s: replica_ids(db, s) for s in streams}
+        if faults:
+            assert client.stats.retries > 0
+    clean, faulty = replicas.values()
+    assert faulty == clean and all(len(clean[s]) > 100 for s in paths)

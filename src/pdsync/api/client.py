@@ -335,8 +335,9 @@ class PipedriveClient:
         page_params: dict[str, Any] | None = paginator.first_params()
         number = 0
         while page_params is not None:
+            query = {**base, **page_params}
             body = self.list_page(
-                path, version=version, params={**base, **page_params}, style=paginator.style
+                path, version=version, params=query, style=paginator.style, promised=number > 0
             )
             number += 1
             yield Page(page_items(body), additional_data(body), number)
@@ -351,18 +352,21 @@ class PipedriveClient:
         style: PaginationStyle = "cursor",
         records: Callable[[dict[str, Any]], list[dict[str, Any]]] = page_items,
         subject: str | None = None,
+        promised: bool = False,
     ) -> dict[str, Any]:
-        """One page of a list whose emptiness is checked against its envelope.
+        """One page of a list whose emptiness is checked against the envelopes.
 
-        A page without records (``data: null`` or ``[]``) whose envelope promises more
-        is asked for again, with backoff; if it stays empty it is returned as it is, for
-        the caller to walk past by the envelope's cursor/offset, and a notice (under
-        ``subject``, default the path) says records may be missing.
+        A page without records (``data: null`` or ``[]``) is suspect when its envelope
+        promises more, or when the previous page promised it (``promised``: any page but
+        a listing's first). It is asked for again, with backoff; if it stays empty it is
+        returned as it is, for the caller to walk past by the envelope's cursor/offset
+        (or to end on), and a notice (under ``subject``, default the path) says records
+        may be missing.
         """
         attempt = 0
         while True:
             body = self.get(path, version=version, params=params)
-            if records(body) or not promises_more(style, body):
+            if records(body) or not (promised or promises_more(style, body)):
                 return body
             attempt += 1
             if attempt > min(EMPTY_PAGE_RETRIES, self._retry.max_retries):

@@ -147,8 +147,13 @@ Pages = Generator[tuple[list[dict[str, Any]], str | None], None, None]
 
 
 def _list_page(
-    client: PipedriveClient, spec: StreamSpec, path: str, query: Mapping[str, Any]
+    client: PipedriveClient,
+    spec: StreamSpec,
+    path: str,
+    query: Mapping[str, Any],
+    promised: bool,
 ) -> dict[str, Any]:
+    """A page, asked again when it is empty while it or its predecessor promised more."""
     return client.list_page(
         path,
         version=spec.version,
@@ -156,6 +161,7 @@ def _list_page(
         style=spec.pagination,
         records=lambda body: records_of(spec, body),
         subject=spec.name,
+        promised=promised,
     )
 
 
@@ -169,6 +175,7 @@ def _plain_pages(
     """(records, next page token) of each page, following the API's cursor or offset."""
     style = spec.pagination
     cursor, start, seen_cursors = start_cursor, 0, set()
+    promised = start_cursor is not None  # every page but the first was promised by one
     while True:
         query = dict(params)
         if style != "none":
@@ -177,12 +184,13 @@ def _plain_pages(
             query["cursor"] = cursor
         if style == "offset":
             query["start"] = start
-        body = _list_page(client, spec, path, query)
+        body = _list_page(client, spec, path, query, promised)
         records = records_of(spec, body)
         nxt = _next_token(style, body, start, len(records) or spec.page_limit)
         yield records, nxt
         if nxt is None:
             return
+        promised = True
         if nxt in seen_cursors:
             raise PaginationError(f"Pipedrive repeated a page cursor of {spec.name}.")
         seen_cursors.add(nxt)
@@ -214,8 +222,10 @@ def _keyset_pages(
     since_param = spec.incremental.since_param
     query = dict(params)
     offset = 0  # only non-zero inside a run of records sharing one update_time
+    promised = False
     while True:
-        body = _list_page(client, spec, path, {**query, "start": offset, "limit": spec.page_limit})
+        page = {**query, "start": offset, "limit": spec.page_limit}
+        body = _list_page(client, spec, path, page, promised)
         records = records_of(spec, body)
         values = cursor_values(records, spec.cursor)
         seen = max(values) if values else None
@@ -223,6 +233,7 @@ def _keyset_pages(
         yield records, None if token is None else "more"
         if token is None:
             return
+        promised = True
         if seen is None or seen == query.get(since_param):
             # No record to move the keyset to (an empty page walked past, records without
             # a cursor value) or a whole page at the boundary time: step on by offset.

@@ -110,12 +110,28 @@ def test_an_empty_v1_page_without_next_start_is_walked_past_by_a_whole_page() ->
         assert ids_of(client, "v1") == [1, 2, 3, 7, 8, 9, 10]
 
 
-def test_an_empty_last_page_is_not_asked_again() -> None:
-    server = ListServer(total=6, faults={3: ["null"]})
+@pytest.mark.parametrize("version", ["v2", "v1"])
+def test_an_empty_last_page_that_was_promised_is_asked_again(version: str) -> None:
+    server = ListServer(total=6, faults={3: ["null"]})  # the last page: it promises nothing
+    with server.client(FakeClock()) as client:
+        assert ids_of(client, version) == [1, 2, 3, 4, 5, 6]
+        assert client.stats.retries == 1
+
+
+def test_an_empty_last_page_that_stays_empty_ends_the_list_with_a_notice() -> None:
+    server = ListServer(total=6, faults={3: ["empty"] * 10})
     with server.client(FakeClock()) as client:
         assert ids_of(client, "v2") == [1, 2, 3]
-        assert client.stats.retries == 0
-    assert len(server.served) == 2
+        assert client.notices.count("/api/v2/deals", EMPTY_PAGE) == 1
+
+
+@pytest.mark.parametrize("version", ["v2", "v1"])
+def test_an_empty_list_is_one_request(version: str) -> None:
+    server = ListServer(total=0, faults={0: ["null"]})
+    with server.client(FakeClock()) as client:
+        assert ids_of(client, version) == []
+        assert client.stats.retries == 0 and client.notices.snapshot() == {}
+    assert len(server.served) == 1
 
 
 @pytest.mark.parametrize("how", ["garbage", "cut"])
