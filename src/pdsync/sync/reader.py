@@ -102,7 +102,7 @@ def walk(
             yield RawPage(records, token, None)
         return
     if not trust_order:
-        yield from _unordered_walk(client, spec, params, where, "it fell back before")
+        yield from _unordered_walk(client, spec, params, where, "a resumed read that fell back")
         return
     pages = (
         _keyset_pages(client, spec, params, where)
@@ -110,11 +110,12 @@ def walk(
         else _plain_pages(client, spec, params, where, start_cursor)
     )
     check = OrderCheck(CursorRange.of(spec, params).since)
-    for records, token in pages:
+    for number, (records, token) in enumerate(pages, 1):
         values = cursor_values(records, spec.cursor)
         if not check.admits(values):
             pages.close()
-            yield from _unordered_walk(client, spec, params, where, "out of order")
+            why = f"page {number} was out of order"
+            yield from _unordered_walk(client, spec, params, where, why)
             return
         yield RawPage(records, token, values[-1] if values else None)
 
