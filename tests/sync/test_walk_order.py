@@ -256,6 +256,17 @@ def strip_sort(app: Callable[..., Any], paths: tuple[str, ...]) -> Callable[...,
     return middleware
 
 
+def unsorted_emulator(config: EmulatorConfig) -> PipedriveClient:
+    """A client of an in-process emulator whose notes and leads ignore ``sort``."""
+    app = strip_sort(Emulator(config).wsgi, ("/api/v1/notes", "/api/v1/leads"))
+    return PipedriveClient(
+        Connection(api_token=config.token, base_url="http://emulator.test"),
+        transport=httpx.WSGITransport(app=app),
+        governor=RateGovernor(burst_limit=100_000),
+        sleep=lambda seconds: None,  # retries without waiting
+    )
+
+
 def listed_ids(client: PipedriveClient, path: str) -> set[Any]:
     return {r["id"] for r in client.iter_items(path, version="v1", params={"limit": 500})}
 
@@ -263,14 +274,7 @@ def listed_ids(client: PipedriveClient, path: str) -> set[Any]:
 def test_a_sync_against_an_emulator_that_ignores_sort_gets_every_note_and_lead(
     tmp_path: Path,
 ) -> None:
-    config = EmulatorConfig(deals=6000, seed=5, rate_limits=False)
-    emulator = Emulator(config)
-    app = strip_sort(emulator.wsgi, ("/api/v1/notes", "/api/v1/leads"))
-    client = PipedriveClient(
-        Connection(api_token=config.token, base_url="http://emulator.test"),
-        transport=httpx.WSGITransport(app=app),
-        governor=RateGovernor(burst_limit=100_000),
-    )
+    client = unsorted_emulator(EmulatorConfig(deals=6000, seed=5, rate_limits=False))
     db = tmp_path / "replica.db"
     with client:
         events: list[Event] = []
@@ -306,18 +310,10 @@ def replica_ids(db: Path, table: str) -> set[Any]:
 
 def test_a_sync_through_every_kind_of_fault_ends_with_the_clean_replica(tmp_path: Path) -> None:
     streams = ["notes", "leads", "deals", "activities"]
-    paths = {"notes": "v1", "leads": "v1", "deals": "v2", "activities": "v2"}
     replicas = {}
-    for faults in (None, "rate=0.2,timeout_s=0.001"):
+    for faults in (None, "rate=0.2,timeout_s=0.001"):  # every kind, null_data and malformed too
         config = EmulatorConfig(deals=1500, seed=11, rate_limits=False, faults=faults)
-        emulator = Emulator(config)
-        app = strip_sort(emulator.wsgi, ("/api/v1/notes", "/api/v1/leads"))
-        client = PipedriveClient(
-            Connection(api_token=config.token, base_url="http://emulator.test"),
-            transport=httpx.WSGITransport(app=app),
-            governor=RateGovernor(burst_limit=100_000),
-            sleep=lambda seconds: None,
-        )
+        client = unsorted_emulator(config)
         db = tmp_path / f"{bool(faults)}.db"
         with client:
             report = sync(client, db, streams)
@@ -326,4 +322,4 @@ def test_a_sync_through_every_kind_of_fault_ends_with_the_clean_replica(tmp_path
         if faults:
             assert client.stats.retries > 0
     clean, faulty = replicas.values()
-    assert faulty == clean and all(len(clean[s]) > 100 for s in paths)
+    assert faulty == clean and all(len(clean[s]) > 100 for s in streams)
