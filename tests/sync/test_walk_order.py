@@ -7,6 +7,7 @@ real emulator behind a middleware that strips ``sort`` from their requests.
 
 from __future__ import annotations
 
+import json
 import random
 import sqlite3
 from collections.abc import Callable, Iterable
@@ -323,3 +324,26 @@ def test_a_sync_through_every_kind_of_fault_ends_with_the_clean_replica(tmp_path
             assert client.stats.retries > 0
     clean, faulty = replicas.values()
     assert faulty == clean and all(len(clean[s]) > 100 for s in streams)
+
+
+def test_a_full_read_with_a_page_walked_past_marks_nothing_deleted(tmp_path: Path) -> None:
+    # The second page of /api/v2/persons answers `data: null` on every try of a refresh.
+    script = tmp_path / "faults.json"
+    rules = [{"match": "GET /api/v2/persons", "nth": n, "fault": "null_data"} for n in range(5, 9)]
+    script.write_text(json.dumps(rules))
+    config = EmulatorConfig(deals=1200, seed=3, rate_limits=False, faults=f"script={script}")
+    db = tmp_path / "replica.db"
+    with unsorted_emulator(config) as client:
+        sync(client, db, ["persons"], max_windows=1)  # requests 1 to 3: complete
+        refresh = sync(client, db, ["persons"], full_refresh=True, max_windows=1)
+    assert len(replica_ids(db, "persons")) >= 1000
+    assert rows_marked_deleted(db, "persons") == 0  # the 500 of the page are not deletes
+    said = "\n".join(refresh.warnings)
+    assert "persons: a page came back with no records" in said and "not reconciled" in said
+
+
+def rows_marked_deleted(db: Path, table: str) -> int:
+    with sqlite3.connect(db) as conn:
+        query = f'SELECT count(*) FROM "{table}" WHERE _pdsync_deleted_at IS NOT NULL'
+        count: int = conn.execute(query).fetchone()[0]
+        return count
