@@ -157,7 +157,8 @@ def decode_body(response: httpx.Response, method: str) -> dict[str, Any]:
     """The JSON envelope of a successful response (a bare JSON value becomes ``{"data": ...}``)."""
     declared = response.headers.get("content-length", "")
     short = (
-        declared.isdigit()
+        method.upper() != "HEAD"  # a HEAD answer declares the length of a body it never sends
+        and declared.isdigit()
         and "content-encoding" not in response.headers
         and int(declared) > len(response.content)
     )
