@@ -45,7 +45,8 @@ __all__ = ["ApiResponse", "ClientStats", "PipedriveClient"]
 
 Version = Literal["v1", "v2"]
 log = logging.getLogger("pdsync.api")
-log.addFilter(RedactingFilter())
+if not any(isinstance(f, RedactingFilter) for f in log.filters):
+    log.addFilter(RedactingFilter())
 
 REPORTED_WAIT = 0.5  # waits shorter than this are not worth showing in a progress display
 EMPTY_PAGE_RETRIES = 3  # asks again of a list page that is empty yet promises more

@@ -21,8 +21,9 @@ __all__ = ["EMPTY_PAGE", "UNORDERED", "Notice", "NoticeListener", "Notices"]
 EMPTY_PAGE = "empty_page"  # a page with no records whose envelope promised more
 UNORDERED = "unordered"  # a list not in the cursor order asked for: re-read in full
 
-log = logging.getLogger("pdsync.api")
-log.addFilter(RedactingFilter())
+log = logging.getLogger("pdsync.api")  # the client's logger: redacted once, whoever comes first
+if not any(isinstance(f, RedactingFilter) for f in log.filters):
+    log.addFilter(RedactingFilter())
 
 Key = tuple[str, str]
 
