@@ -171,3 +171,15 @@ def test_an_unreadable_200_to_an_idempotent_write_is_sent_again() -> None:
     with server.client(FakeClock()) as client, pytest.raises(ApiError):
         client.request("PUT", "deals/1", json={"title": "x"})
     assert len(server.served) == 6  # PUT is idempotent: retried up to max_retries (5)
+
+
+def test_with_nobody_listening_a_notice_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    server = ListServer(faults={3: ["null"] * 10, 6: ["null"] * 10})
+    with caplog.at_level("WARNING", logger="pdsync.api"), server.client(FakeClock()) as client:
+        ids_of(client, "v2")
+        heard: list[int] = []
+        stop = client.notices.subscribe(lambda n: heard.append(n.count))
+        client.notices.add("/api/v2/deals", EMPTY_PAGE, "again")
+        stop()
+    assert [r.getMessage().count("walked past") for r in caplog.records] == [1]
+    assert heard == [3]  # a listener hears every occurrence, with its running count
