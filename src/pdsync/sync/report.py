@@ -39,6 +39,8 @@ class SyncReport:
     error: str | None = None
     hint: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # What reads worked around (pages walked past, lists re-read in another order), one line each.
+    warnings: tuple[str, ...] = ()
 
     @property
     def totals(self) -> dict[str, int]:
@@ -67,6 +69,7 @@ def build_report(
     seconds: float,
     error: PdsyncError | None = None,
     interrupted: bool = False,
+    warnings: tuple[str, ...] = (),
 ) -> SyncReport:
     streams = tuple(
         StreamReport(
@@ -95,6 +98,7 @@ def build_report(
         ok=not interrupted,
         error=error.message if error else ("interrupted" if interrupted else None),
         hint=error.hint if error else None,
+        warnings=warnings,
     )
 
 
@@ -140,6 +144,7 @@ def format_report(report: SyncReport) -> str:
         f"Sync {status} in {report.seconds:.1f} s: {report.requests:,} requests, "
         f"{report.tokens:,} tokens."
     )
+    lines.extend(f"Warning: {w}" for w in report.warnings)
     return "\n".join(lines)
 
 

@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from pdsync.api.client import PipedriveClient
+from pdsync.api.notices import EMPTY_PAGE
 from pdsync.destinations.base import Batch, BatchResult, Destination, WriteMode, utc_now
 from pdsync.destinations.identifiers import quote
 from pdsync.errors import BlockedError, ForbiddenError, NotFoundError, StateError
@@ -69,6 +70,7 @@ class Writer:
         self._tails: set[str] = set()
         self._ledgers: dict[str, RowLedger] = {}
         self._passes_left: dict[str, int] = {}
+        self._notices_before = client.notices.snapshot()
 
     # ------------------------------------------------------------------ start
 
@@ -240,10 +242,20 @@ class Writer:
 
     def _reconcile(self, item: ReconcileItem) -> None:
         run = self.runs[item.stream]
+        if self._walked_past_empty_pages(run):
+            # The id list lacks the records of the pages walked past: they are not deletes.
+            message = "deletes were not reconciled: the listing of ids had pages walked past"
+            self.client.notices.add(run.name, "not_reconciled", message)
+            self._finish(run)
+            return
         missing = deletes.missing_ids(self.destination, run, item.live_ids)
         state = replace(run.state, last_reconciled_at=item.started_at)
         self._commit(run, (), deleted_ids=missing, state=state)
         self._finish(run)
+
+    def _walked_past_empty_pages(self, run: StreamRun) -> bool:
+        before = self._notices_before.get((run.name, EMPTY_PAGE))
+        return self.client.notices.count(run.name, EMPTY_PAGE) > (before.count if before else 0)
 
     def _child(self, item: ChildItem) -> None:
         run = self.runs[item.stream]
