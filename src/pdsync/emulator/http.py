@@ -116,8 +116,10 @@ class Response:
 
 
 def normalise_path(path: str) -> str:
-    """``/v1/x`` and ``/api/v1/x`` are the same resource; trailing slashes are ignored."""
-    if path.startswith("/v1/") or path == "/v1":
+    """``/v1/x`` and ``/api/v1/x`` are the same resource (api.pipedrive.com serves both, and
+    many clients call ``https://api.pipedrive.com/v1/...``); so are ``/v2/x`` and
+    ``/api/v2/x``. Trailing slashes are ignored."""
+    if path.startswith(("/v1/", "/v2/")) or path in ("/v1", "/v2"):
         path = "/api" + path
     if len(path) > 1 and path.endswith("/"):
         path = path.rstrip("/") or "/"
