@@ -19,6 +19,7 @@ from pdsync.emulator.resources.common import (
     user_id,
 )
 from pdsync.emulator.resources.v1_crm import offset_page, offset_scan
+from pdsync.emulator.resources.v1_sort import legacy_sort
 from pdsync.emulator.timefmt import parse_time, v1_time
 
 if TYPE_CHECKING:
@@ -28,6 +29,9 @@ LEGACY = {"deals": "deal", "persons": "person", "organizations": "organization",
           "activities": "activity", "products": "product", "pipelines": "pipeline",
           "stages": "stage"}  # fmt: skip
 V1_DEAL_STATUSES = ("open", "won", "lost", "deleted", "all_not_deleted")
+# The spec documents ``sort`` on deals, persons and organizations; old clients send it to
+# activities and products too. Pipelines and stages have no order to choose.
+SORTABLE = ("deal", "person", "organization", "activity", "product")
 RECENTS_WINDOW = 30 * 86400.0  # recents only reach back about a month
 RECENT_ITEMS = {"deal": "deal", "person": "person", "organization": "organization",
                 "activity": "activity", "product": "product", "note": "note"}  # fmt: skip
@@ -62,6 +66,8 @@ def _list(store: Store, entity: str) -> Any:
             pipeline = int_arg(req, "pipeline_id", minimum=1)
             if pipeline is not None:
                 ls.equals["pipeline_id"] = frozenset({pipeline})
+        if entity in SORTABLE:
+            legacy_sort(store, req, ls, entity)
         return offset_scan(store, entity, req, ls)
 
     return handle

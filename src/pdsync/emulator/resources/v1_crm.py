@@ -23,6 +23,7 @@ from pdsync.emulator.resources.common import (
     user_id,
 )
 from pdsync.emulator.resources.custom import flat_v1_custom_fields
+from pdsync.emulator.resources.v1_sort import LEAD_SORTS, NOTE_SORTS, apply_sort
 from pdsync.emulator.timefmt import iso_ms
 
 if TYPE_CHECKING:
@@ -100,7 +101,9 @@ def _delete(store: Store, entity: str, label: str) -> Any:
 
 def _list_leads(store: Store, archived: bool) -> Any:
     def handle(req: Request) -> Response:
+        # Leads come by creation unless ``sort`` says otherwise.
         ls = ListSpec(sort_by="add_time", equals={"is_archived": frozenset({archived})})
+        apply_sort(store, req, ls, LEAD_SORTS, "leads", columns=("add_time", "update_time"))
         ls.predicate = lambda r: not r.get("is_deleted")
         ls.updated_since = time_arg(req, "updated_since")
         for name in ("owner_id", "person_id", "organization_id"):
@@ -179,6 +182,7 @@ def _lead_labels(store: Store) -> Any:
 def _list_notes(store: Store) -> Any:
     def handle(req: Request) -> Response:
         ls = ListSpec(sort_by="id", equals={"active_flag": frozenset({True})})
+        apply_sort(store, req, ls, NOTE_SORTS, "notes")
         ls.updated_since = time_arg(req, "updated_since")
         for name in ("user_id", "deal_id", "person_id", "org_id"):
             value = int_arg(req, name, minimum=1)
