@@ -116,7 +116,7 @@ def _get(store: Store) -> Any:
 def _update(store: Store) -> Any:
     def handle(req: Request) -> Response:
         rec = _live(store, req)
-        changes = check_body(body(req), {"name": "str", "description": "str"})
+        changes = check_body(body(req), {"name": "str", "description": "str"}, not_null=("name",))
         updated = store.update("file", rec["id"], changes, user_id(req))
         return ok(render_file(store, updated, api_domain(req)))
 

@@ -18,12 +18,20 @@ from pdsync.emulator.resources.common import (
     ok,
     user_id,
 )
+from pdsync.emulator.resources.input_types import FieldKinds, one_of
 from pdsync.emulator.timefmt import v1_time
 
 if TYPE_CHECKING:
     from pdsync.emulator.store import Store
 
-ACTIVITY_TYPE_TYPES = {"name": "str", "icon_key": "str", "color": "str"}
+# The spec's enum of activity type icons.
+ICON_KEYS = ("task", "email", "meeting", "deadline", "call", "lunch", "calendar", "downarrow",
+             "document", "smartphone", "camera", "scissors", "cogs", "bubble", "uparrow",
+             "checkbox", "signpost", "shuffle", "addressbook", "linegraph", "picture", "car",
+             "world", "search", "clip", "sound", "brush", "key", "padlock", "pricetag",
+             "suitcase", "finish", "plane", "loop", "wifi", "truck", "cart", "bulb", "bell",
+             "presentation")  # fmt: skip
+ACTIVITY_TYPE_TYPES: FieldKinds = {"name": "str", "icon_key": one_of(*ICON_KEYS), "color": "color"}
 
 
 def register(router: Router, store: Store) -> None:

@@ -206,7 +206,7 @@ def _update(store: Store, spec: EntitySpec) -> Any:
         current = fetch(store, spec, req, live_only=True)
         if current.get("is_archived") and spec.entity == "deal":
             raise ApiProblem(403, "Archived deals cannot be edited")
-        changes = check_body(body(req), spec.types)
+        changes = check_body(body(req), spec.types, not_null=spec.required)
         if "custom_fields" in changes:
             merged = dict(current.get("custom_fields") or {})
             merged.update(check_custom_fields(store, spec.entity, changes["custom_fields"]))
