@@ -15,6 +15,8 @@ from pdsync.emulator.app import Emulator
 from pdsync.emulator.config import EmulatorConfig
 from pdsync.emulator.sorting import order_value
 
+from .test_conformance import validate
+
 
 def make_client(emulator: Emulator) -> httpx.Client:
     headers = {"x-api-token": emulator.config.token}
@@ -79,7 +81,9 @@ def test_v1_lists_come_in_the_order_sort_names(
     unsorted = offset_walk(client, path, limit=100)
     rows = offset_walk(client, path, limit=len(unsorted) // 4, sort=sort)  # several pages
     assert len(rows) == len(unsorted) > 10
-    assert sorted(map(str, (r["id"] for r in rows))) == sorted(map(str, (r["id"] for r in unsorted)))
+    assert sorted(map(str, (r["id"] for r in rows))) == sorted(
+        map(str, (r["id"] for r in unsorted))
+    )
     assert [r["id"] for r in rows] == expected_order(unsorted, fields)
 
 
@@ -148,10 +152,13 @@ def test_an_unknown_sort_is_a_400_envelope(
     body = response.json()
     assert body["success"] is False and body["data"] is None
     assert message in body["error"]
+    validate("GET", "/api" + path, 400, body)
 
 
 def test_ignore_sort_quirk_serves_the_default_order() -> None:
-    quirky = Emulator(EmulatorConfig(deals=200, rate_limits=False, quirks=frozenset({"ignore_sort"})))
+    quirky = Emulator(
+        EmulatorConfig(deals=200, rate_limits=False, quirks=frozenset({"ignore_sort"}))
+    )
     with make_client(quirky) as c:
         notes = offset_walk(c, "/v1/notes", sort="update_time DESC")
         assert [r["id"] for r in notes] == sorted(r["id"] for r in notes)
@@ -169,3 +176,15 @@ def test_quirks_are_checked_and_reachable_from_the_cli() -> None:
     result = CliRunner().invoke(main, ["emulator", "serve", "--quirk", "sort_randomly"])
     assert result.exit_code == 2 and "ignore_sort" in result.output
     assert "--quirk" in CliRunner().invoke(main, ["emulator", "serve", "--help"]).output
+
+
+def test_legacy_lists_sort_by_custom_fields_as_v1_shows_them() -> None:
+    emulator = Emulator(EmulatorConfig(deals=150, rate_limits=False))
+    fields = {f.field_type: f.key for f in emulator.store.fields["deal"] if f.is_custom}
+    with make_client(emulator) as c:
+        unsorted = offset_walk(c, "/v1/deals", limit=500)
+        for kind in ("varchar", "monetary", "enum", "date"):
+            key = fields[kind]
+            rows = offset_walk(c, "/v1/deals", limit=40, sort=f"{key} DESC, id ASC")
+            assert [r["id"] for r in rows] == expected_order(unsorted, [(key, True), ("id", False)])
+            assert any(r[key] is not None for r in rows)

@@ -41,6 +41,7 @@ class ListSpec:
     # offset-paged lists only: ``after`` cursors are keyed by ``sort_by`` alone.
     then_by: tuple[SortField, ...] = ()
     sort_value: Getter | None = None
+    sort_reads_custom: bool = False  # whether sorting reads custom field values
 
     def order_by(self, fields: tuple[SortField, ...], value: Getter | None = None) -> None:
         """Sort by ``fields`` (the first one becomes ``sort_by``); ``()`` keeps the order."""
@@ -77,6 +78,9 @@ def scan(store: Store, entity: str, spec: ListSpec, skip: int = 0) -> Iterator[R
     """Matching records in order; the first ``skip`` matches are passed over without being
     generated when no record-level predicate needs them (v1 offset paging)."""
     table = store.table(entity)
+    if spec.then_by or spec.sort_value is not None:
+        yield from _sorted_whole(store, entity, spec, skip)
+        return
     if table.base_count == 0 or not spec.by_column:
         yield from islice(_materialised(store, entity, spec), skip, None)
         return
@@ -110,9 +114,6 @@ def _beyond(key: Key, after: Key, descending: bool) -> bool:
 
 def _materialised(store: Store, entity: str, spec: ListSpec) -> Iterator[Record]:
     table = store.table(entity)
-    if spec.then_by or spec.sort_value is not None:
-        yield from _sorted_whole(store, entity, spec)
-        return
     keyed = []
     for i in range(1, table.base_count + 1):
         if i not in table.overlay:
@@ -130,18 +131,22 @@ def _materialised(store: Store, entity: str, spec: ListSpec) -> Iterator[Record]
             yield rec
 
 
-def _sorted_whole(store: Store, entity: str, spec: ListSpec) -> Iterator[Record]:
+def _sorted_whole(store: Store, entity: str, spec: ListSpec, skip: int) -> Iterator[Record]:
+    """Every match sorted by its fields. Generated records are sorted without their custom
+    field values unless the sort reads them (most of a record's cost); the records of the
+    page are then generated whole."""
     table = store.table(entity)
+    custom = spec.sort_reads_custom
     pairs = [(i, rec) for i, rec in table.overlay.items() if record_matches(spec, rec)]
     for i in range(1, table.base_count + 1):
         if i not in table.overlay:
-            rec = store.generator.make(entity, i)
+            rec = store.generator.make(entity, i, custom)
             if record_matches(spec, rec):
                 pairs.append((i, rec))
     fields = (SortField(spec.sort_by, spec.descending), *spec.then_by)
     sort_records(pairs, fields, spec.sort_value or plain_value)
-    for _, rec in pairs:
-        yield rec
+    for i, rec in islice(pairs, skip, None):
+        yield rec if custom or i in table.overlay else store.generator.make(entity, i)
 
 
 def _base_keys(store: Store, entity: str, cols: Columns, spec: ListSpec) -> Iterator[Key]:

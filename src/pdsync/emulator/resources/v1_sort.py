@@ -14,7 +14,7 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 from pdsync.emulator.query import COLUMN_SORTS, ListSpec
-from pdsync.emulator.render_v1 import V1Renderer, flatten_refs
+from pdsync.emulator.render_v1 import V1Renderer, flat_custom, flatten_refs
 from pdsync.emulator.resources.common import ApiProblem
 from pdsync.emulator.sorting import Getter, SortError, SortField, parse_sort, plain_value
 
@@ -72,22 +72,50 @@ def legacy_sort(store: Store, req: Request, ls: ListSpec, entity: str) -> None:
     if len(fields) == 1 and fields[0].name in COLUMN_SORTS:
         ls.order_by(fields)
     else:
-        ls.order_by(fields, _v1_getter(renderer, entity, {f.name for f in fields}))
+        names = {f.name for f in fields}
+        ls.order_by(fields, _v1_getter(renderer, entity, names))
+        # Only custom field keys need the records' custom field values to sort.
+        custom = {f.key for f in store.fields.get(entity, []) if f.is_custom}
+        ls.sort_reads_custom = bool(names & custom)
+
+
+# v1 keys read straight from the canonical record: renamed ones, and derived flags.
+_RENAMED: dict[str, dict[str, str]] = {
+    "deal": {"user_id": "owner_id", "deleted": "is_deleted"},
+    "activity": {"user_id": "owner_id", "created_by_user_id": "creator_user_id",
+                 "busy_flag": "busy"},
+    "product": {"selectable": "is_linkable"},
+}  # fmt: skip
+# Canonical keys whose v1 value has another shape: read from the rendering.
+_RESHAPED = {"activity": frozenset({"location", "participants"}), "product": frozenset({"prices"})}
 
 
 def _v1_getter(renderer: V1Renderer, entity: str, names: set[str]) -> Getter:
-    """Reads sort fields from the record's v1 rendering (nested refs as their ids); each
-    record is rendered once and only the sort fields' values are kept. Id and times come
-    from the canonical record, which orders alike."""
+    """Reads sort fields as the v1 object shows them (nested refs as their ids). Most
+    come from the canonical record (a sort over a whole account must not render every
+    record); custom fields through their v1 flattening; the rest from the rendering,
+    done once per record with only the sort fields' values kept."""
+    renamed = _RENAMED.get(entity, {})
+    reshaped = _RESHAPED.get(entity, frozenset())
+    custom = {f.key: f for f in renderer.store.fields.get(entity, []) if f.is_custom}
     kept: dict[Any, Record] = {}
 
     def value(rec: Record, name: str) -> Any:
         if name in COLUMN_SORTS:
             return rec.get(name)
-        found = kept.get(rec["id"])
-        if found is None:
+        if name == "active_flag":
+            return not rec.get("is_deleted")
+        if name in renamed:
+            return rec.get(renamed[name])
+        if name in rec and name not in reshaped:
+            found = rec[name]
+            return found.get("value") if isinstance(found, dict) else found
+        if name in custom:
+            return flat_custom([custom[name]], rec.get("custom_fields") or {}).get(name)
+        cached = kept.get(rec["id"])
+        if cached is None:
             v1 = flatten_refs(renderer.render(entity, rec))
-            found = kept[rec["id"]] = {n: v1.get(n) for n in names}
-        return found[name]
+            cached = kept[rec["id"]] = {n: v1.get(n) for n in names}
+        return cached[name]
 
     return value
