@@ -53,7 +53,9 @@ def test_paths_without_api_prefix_reach_the_same_handlers(anonymous: httpx.Clien
     assert read.json()["data"]["title"] == "Prefixless"
 
 
-def test_header_and_bearer_still_win_over_nothing(emulator: Emulator, anonymous: httpx.Client) -> None:
+def test_header_and_bearer_still_win_over_nothing(
+    emulator: Emulator, anonymous: httpx.Client
+) -> None:
     assert anonymous.get("/v2/deals", headers={"x-api-token": SECRET}).status_code == 200
     # A present but wrong credential is a 401 even with a good query token beside it.
     wrong = anonymous.get("/v2/deals", params={"api_token": SECRET},
@@ -77,7 +79,9 @@ def test_a_query_token_is_never_logged(
     out, err = capfd.readouterr()
     # The emulator's own records (the test's HTTP client logs its URLs: not ours).
     logged = "\n".join(
-        f"{r.getMessage()} {r.exc_text or ''}" for r in caplog.records if r.name.startswith("pdsync")
+        f"{r.getMessage()} {r.exc_text or ''}"
+        for r in caplog.records
+        if r.name.startswith("pdsync")
     )
     assert "emulator handler failed" in logged  # the failure itself is logged …
     assert SECRET not in logged + out + err  # … without the token

@@ -12,6 +12,7 @@ import pytest
 from pdsync.emulator.app import Emulator
 from pdsync.emulator.config import EmulatorConfig
 
+from .in_process import client_for
 from .openapi_schemas import V2, load
 from .test_conformance import validate
 
@@ -25,8 +26,7 @@ def emulator() -> Emulator:
 
 @pytest.fixture(scope="module")
 def client(emulator: Emulator) -> Iterator[httpx.Client]:
-    headers = {"x-api-token": emulator.config.token}
-    with httpx.Client(transport=emulator.transport(), base_url="http://e", headers=headers) as c:
+    with client_for(emulator) as c:
         yield c
 
 

@@ -15,17 +15,13 @@ from pdsync.emulator.app import Emulator
 from pdsync.emulator.config import EmulatorConfig
 from pdsync.emulator.sorting import order_value
 
+from .in_process import client_for
 from .test_conformance import validate
-
-
-def make_client(emulator: Emulator) -> httpx.Client:
-    headers = {"x-api-token": emulator.config.token}
-    return httpx.Client(transport=emulator.transport(), base_url="http://e", headers=headers)
 
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[httpx.Client]:
-    with make_client(Emulator(EmulatorConfig(deals=300, rate_limits=False))) as c:
+    with client_for(Emulator(EmulatorConfig(deals=300, rate_limits=False))) as c:
         yield c
 
 
@@ -103,7 +99,7 @@ def test_keyset_walk_by_update_time_misses_no_note_or_lead(quirks: frozenset[str
     move ``updated_since`` to the page's newest time; with the order honoured, nothing is
     skipped. Under ``ignore_sort`` (the emulator's old order) the same walk loses records."""
     emulator = Emulator(EmulatorConfig(deals=400, rate_limits=False, quirks=quirks))
-    with make_client(emulator) as c:
+    with client_for(emulator) as c:
         for path in ("/v1/notes", "/v1/leads"):
             everything = {r["id"] for r in offset_walk(c, path, limit=500)}
             seen: set[Any] = set()
@@ -159,7 +155,7 @@ def test_ignore_sort_quirk_serves_the_default_order() -> None:
     quirky = Emulator(
         EmulatorConfig(deals=200, rate_limits=False, quirks=frozenset({"ignore_sort"}))
     )
-    with make_client(quirky) as c:
+    with client_for(quirky) as c:
         notes = offset_walk(c, "/v1/notes", sort="update_time DESC")
         assert [r["id"] for r in notes] == sorted(r["id"] for r in notes)
         times = [r["update_time"] for r in notes]
@@ -181,7 +177,7 @@ def test_quirks_are_checked_and_reachable_from_the_cli() -> None:
 def test_legacy_lists_sort_by_custom_fields_as_v1_shows_them() -> None:
     emulator = Emulator(EmulatorConfig(deals=150, rate_limits=False))
     fields = {f.field_type: f.key for f in emulator.store.fields["deal"] if f.is_custom}
-    with make_client(emulator) as c:
+    with client_for(emulator) as c:
         unsorted = offset_walk(c, "/v1/deals", limit=500)
         for kind in ("varchar", "monetary", "enum", "date"):
             key = fields[kind]

@@ -16,6 +16,7 @@ from pdsync.emulator.app import Emulator
 from pdsync.emulator.config import EmulatorConfig
 from pdsync.emulator.records import lead_uuid
 
+from .in_process import client_for
 from .openapi_schemas import V1, V1_OLD, V2, find_operation, load, to_json_schema
 from .test_conformance import validate
 
@@ -90,8 +91,7 @@ def emulator() -> Emulator:
 
 @pytest.fixture(scope="module")
 def client(emulator: Emulator) -> Iterator[httpx.Client]:
-    headers = {"x-api-token": emulator.config.token}
-    with httpx.Client(transport=emulator.transport(), base_url="http://e", headers=headers) as c:
+    with client_for(emulator) as c:
         yield c
 
 
