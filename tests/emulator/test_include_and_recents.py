@@ -164,3 +164,33 @@ def test_recents_answers_all_twelve_item_types(emulator: Emulator, client: httpx
 
 def rows_of(payload: dict[str, Any]) -> list[dict[str, Any]]:
     return payload["data"] or []
+
+
+@pytest.mark.parametrize(("path", "key"), [("deals", "deal_id"), ("persons", "person_id"),
+                                           ("organizations", "org_id")])  # fmt: skip
+def test_next_and_last_activity_follow_the_activity_list(
+    client: httpx.Client, path: str, key: str
+) -> None:
+    names = {"include_fields": "next_activity_id,last_activity_id", "limit": 15}
+    parents = client.get(f"/api/v2/{path}", params=names).json()["data"]
+    seen = 0
+    for parent in parents:
+        listed = client.get("/api/v2/activities", params={key: parent["id"], "limit": 500}).json()
+        activities = listed["data"]
+        undone = sorted((a for a in activities if not a["done"]),
+                        key=lambda a: (a["due_date"] is None, a["due_date"] or "", a["due_time"] or "", a["id"]))  # fmt: skip
+        done = sorted((a for a in activities if a["done"]),
+                      key=lambda a: (a["due_date"] or "", a["due_time"] or "", -a["id"]))  # fmt: skip
+        assert parent["next_activity_id"] == (undone[0]["id"] if undone else None), parent["id"]
+        assert parent["last_activity_id"] == (done[-1]["id"] if done else None), parent["id"]
+        seen += bool(activities)
+    assert seen >= 3
+    # A new undone activity due before all others becomes the next one.
+    target = parents[0]["id"]
+    made = client.post("/api/v2/activities", json={"subject": "First", key: target,
+                                                   "due_date": "2000-01-01"}).json()["data"]  # fmt: skip
+    if key == "person_id":  # v2 links an activity to a person through its participants
+        made = client.patch(f"/api/v2/activities/{made['id']}",
+                            json={"participants": [{"person_id": target, "primary": True}]}).json()["data"]  # fmt: skip
+    again = client.get(f"/api/v2/{path}/{target}", params=names).json()["data"]
+    assert again["next_activity_id"] == made["id"]

@@ -15,6 +15,7 @@ from array import array
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from pdsync.emulator.activity_links import ActivityLinks
 from pdsync.emulator.records import file_parent, person_of
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ class Counters:
         self._arrays: dict[tuple[str, str], array[int]] = {}
         self._lock = threading.RLock()
         self._done: bytearray | None = None
+        self.activity_links = ActivityLinks(store, lambda e: self._generated_parent(e, "activity"))
 
     def for_page(self, entity: str, names: frozenset[str]) -> Callable[[Record], Record]:
         """A function adding the asked counters to a record, with the overlay applied once."""

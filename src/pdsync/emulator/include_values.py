@@ -1,5 +1,6 @@
 """``include_fields`` values of v2 entities that are not counters (those are in
-:mod:`pdsync.emulator.counters`): activity attendees, a deal's first won time, the
+:mod:`pdsync.emulator.counters`, next/last activity in :mod:`.activity_links`): activity
+attendees, a deal's first won time, the
 Smart BCC address, a person's marketing status, and the mail figures.
 
 The emulated account has calendar sync but no mail sync: meetings have attendees
@@ -21,8 +22,8 @@ Record = dict[str, Any]
 ATTENDEE_STATUSES = ("accepted", "tentative", "declined", "noreply")
 # Stored fields a v2 entity shows only when ``include_fields`` names them.
 OPT_IN_STORED: dict[str, frozenset[str]] = {"activity": frozenset({"attendees"})}
-_NULL = frozenset({"next_activity_id", "last_activity_id", "last_incoming_mail_time",
-                   "last_outgoing_mail_time", "source_lead_id", "doi_status"})  # fmt: skip
+_NULL = frozenset({"last_incoming_mail_time", "last_outgoing_mail_time", "source_lead_id",
+                   "doi_status"})  # fmt: skip
 
 
 def include_value(store: Store, entity: str, name: str, rec: Record) -> Any:

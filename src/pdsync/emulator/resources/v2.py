@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from pdsync.emulator.store import Store
 
 DEAL_STATUSES = ("open", "won", "lost", "deleted")
+ACTIVITY_LINKS = frozenset({"next_activity_id", "last_activity_id"})
 
 
 def register(router: Router, store: Store) -> None:
@@ -145,10 +146,15 @@ def include_fields(
         return lambda rec: rec
     counted = names & supported(spec.entity)
     add_counts = counters.for_page(spec.entity, counted)
-    others = names - counted
+    linked = names & ACTIVITY_LINKS
+    links = counters.activity_links.for_page(spec.entity) if linked else None
+    others = names - counted - linked
 
     def add(rec: Record) -> Record:
         out = add_counts(rec) if counted else dict(rec)
+        if links is not None:
+            found = dict(zip(("next_activity_id", "last_activity_id"), links(rec), strict=True))
+            out.update((name, found[name]) for name in linked)
         for name in others:
             out[name] = include_value(store, spec.entity, name, rec)
         return out
