@@ -107,12 +107,7 @@ class Response:
 
     @classmethod
     def json(cls, payload: Any, status: int = 200) -> Response:
-        try:
-            data = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError:
-            # A lone surrogate that reached a record by a path that skipped input checks:
-            # served as a JSON escape, so one record never turns a whole page into a 500.
-            data = json.dumps(payload, separators=(",", ":")).encode("ascii")
+        data = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
         return cls(status, data, [("Content-Type", "application/json; charset=utf-8")])
 
     def header(self, name: str) -> str | None:

@@ -41,7 +41,15 @@ def ok(data: Any, additional: Any = None, status: int = 200) -> Response:
     payload: Record = {"success": True, "data": data}
     if additional is not None:
         payload["additional_data"] = additional
-    return Response.json(payload, status)
+    try:
+        return Response.json(payload, status)
+    except UnicodeEncodeError:
+        # A lone surrogate that reached a record by a path that skipped the input checks
+        # (text_check): served as a JSON escape, so one record never makes a page a 500.
+        text = json.dumps(payload, separators=(",", ":"), ensure_ascii=True)
+        return Response(
+            status, text.encode("ascii"), [("Content-Type", "application/json; charset=utf-8")]
+        )
 
 
 def user_id(req: Request) -> int:
