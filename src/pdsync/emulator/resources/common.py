@@ -11,9 +11,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from pdsync.emulator.http import Request, Response, error_response
+from pdsync.emulator.http import InvalidText, Request, Response, error_response
 from pdsync.emulator.resources.input_types import BadValue, Kind, convert
-from pdsync.emulator.text_check import InvalidText
 from pdsync.emulator.timefmt import parse_time
 
 Record = dict[str, Any]
@@ -45,7 +44,7 @@ def ok(data: Any, additional: Any = None, status: int = 200) -> Response:
         return Response.json(payload, status)
     except UnicodeEncodeError:
         # A lone surrogate that reached a record by a path that skipped the input checks
-        # (text_check): served as a JSON escape, so one record never makes a page a 500.
+        # (``http.check_json_value``): served as a JSON escape, so one record never makes a page a 500.
         text = json.dumps(payload, separators=(",", ":"), ensure_ascii=True)
         return Response(
             status, text.encode("ascii"), [("Content-Type", "application/json; charset=utf-8")]
