@@ -102,6 +102,16 @@ class Directory:
             self.identities.remember_identity(self.keyed.kind, old_app_id, None)
         self.identities.remember_identity(self.keyed.kind, new_app_id, pipedrive_id)
 
+    def app_id(self, pipedrive_id: int) -> str | None:
+        """The app's id stored on a record, or None (no such record, or no id stored)."""
+        record = self._get(pipedrive_id)
+        value = (record or {}).get("custom_fields", {}) or {}
+        found = value.get(self.key_field()) if isinstance(value, dict) else None
+        return str(found) if found not in (None, "") else None
+
+    def remember(self, app_id: str, pipedrive_id: int) -> None:
+        self.identities.remember_identity(self.keyed.kind, app_id, pipedrive_id)
+
     def forget(self, app_id: str) -> None:
         self.identities.remember_identity(self.keyed.kind, app_id, None)
 
