@@ -231,3 +231,26 @@ def test_alias_previous_id_falls_back_to_traits(
     person = send(dest, type="identify", userId=old, traits={"name": "Renamed"})["person_id"]
     result = send(dest, type="alias", userId=new, traits={"previousId": old})
     assert result == {"action": "rekeyed", "person_id": person}
+
+
+class NullReads(NullSearches):
+    """The real client, except that reading one record answers ``data: null``."""
+
+    def request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        if method == "GET" and path.startswith("persons/") and path[8:].isdigit():
+            self.searches += 1
+            return {"success": True, "data": None}
+        return self.client.request(method, path, **kwargs)
+
+
+def test_a_null_record_read_is_retried_not_taken_for_absence(
+    client: PipedriveClient, config: EventsConfig, tmp_path: Path
+) -> None:
+    user = uid()
+    box = Outbox(tmp_path / "ids.db")
+    send(PipedriveDestination(client, config, box), type="identify", userId=user, traits={})
+    flaky = PipedriveDestination(NullReads(client), config, box)  # type: ignore[arg-type]
+    with pytest.raises(ServerError):
+        send(flaky, type="identify", userId=user, traits={"name": "Again"})
+    box.close()
+    assert len(persons_with(client, field_key(client, "personFields", USER_FIELD), user)) == 1

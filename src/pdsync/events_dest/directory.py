@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from pdsync.errors import NotFoundError
+from pdsync.errors import NotFoundError, ServerError
 from pdsync.events_dest.fields import ApiClient, FieldResolver
 from pdsync.events_dest.payloads import EventRejected
 from pdsync.fieldmap import search_exact
@@ -134,6 +134,13 @@ class Directory:
             ]
         except NotFoundError:
             return None
-        if not isinstance(data, dict) or data.get("is_deleted"):
+        if not isinstance(data, dict):
+            # A 200 without the record is an anomaly, not absence (a 404 says that): reading
+            # it as "gone" would make the caller create a duplicate.
+            raise ServerError(
+                f"Pipedrive answered GET {self.keyed.entity}/{pipedrive_id} without the record; "
+                "it is retried."
+            )
+        if data.get("is_deleted"):
             return None
         return data
