@@ -64,6 +64,8 @@ def test_no_current_operation_is_unknown_refused_or_broken(
             problems.append(f"{method} {url}: Unknown method")
         elif response.headers.get("content-type", "").startswith("application/json"):
             payload = response.json()
-            if not isinstance(payload, dict) or "success" not in payload and "data" not in payload:
+            if not isinstance(payload, dict) or (
+                "success" not in payload and "data" not in payload
+            ):
                 problems.append(f"{method} {url}: not Pipedrive's envelope: {text}")
     assert problems == []
