@@ -39,7 +39,7 @@ BULK = ("deals", "persons", "organizations", "activities", "stages")
 
 
 def cases() -> list[Case]:
-    return _crud() + _lists() + _search() + _deal_products()
+    return _crud() + _lists() + _search() + _deal_products() + _teams() + _channels()
 
 
 def _crud() -> list[Case]:
@@ -90,6 +90,10 @@ def _lists() -> list[Case]:
         ("GET", "/api/v1/organizations/{id}/deals", "/api/v1/organizations/1/deals?status=open&sort=title%20DESC", None, 200, None),
         ("GET", "/api/v1/deals/archived", "/api/v1/deals/archived?limit=5", None, 200, None),
         ("GET", "/api/v1/deals/archived", "/api/v1/deals/archived?status=nope", None, 400, None),
+        ("GET", "/api/v1/deals/summary/archived", "/api/v1/deals/summary/archived", None, 200, None),
+        ("GET", "/api/v1/deals/summary/archived", "/api/v1/deals/summary/archived?status=all", None, 400, None),
+        ("GET", "/api/v1/deals/timeline/archived", "/api/v1/deals/timeline/archived?start_date=2020-01-01&interval=quarter&amount=40&field_key=add_time", None, 200, None),
+        ("GET", "/api/v1/deals/timeline/archived", "/api/v1/deals/timeline/archived?start_date=2020-01-01&interval=year&amount=4&field_key=add_time", None, 400, None),
     ]  # fmt: skip
     return out
 
@@ -130,4 +134,42 @@ def _deal_products() -> list[Case]:
         ("PUT", item, "/api/v1/deals/2/products/{leg_attachment}", {"quantity": 3, "discount": 5}, 200, None),
         ("DELETE", item, "/api/v1/deals/2/products/{leg_attachment}", None, 200, None),
         ("DELETE", item, "/api/v1/deals/2/products/{leg_attachment}", None, 404, None),
+    ]  # fmt: skip
+
+
+def _teams() -> list[Case]:
+    base, item = "/api/v1/legacyTeams", "/api/v1/legacyTeams/{id}"
+    users = item + "/users"
+    return [
+        ("GET", base, base + "?order_by=name", None, 200, None),
+        ("GET", base, base + "?order_by=nope", None, 400, None),
+        ("POST", base, base, {"name": "Legacy team", "manager_id": 1, "users": [2, 3]}, 200, "leg_team"),
+        ("POST", base, base, {"name": "No manager"}, 400, None),
+        ("GET", item, "/api/v1/legacyTeams/{leg_team}?skip_users=1", None, 200, None),
+        ("GET", item, f"/api/v1/legacyTeams/{MISSING}", None, 404, None),
+        ("PUT", item, "/api/v1/legacyTeams/{leg_team}", {"description": "Renamed", "active_flag": 0}, 200, None),
+        ("PUT", item, f"/api/v1/legacyTeams/{MISSING}", {"name": "x"}, 404, None),
+        ("GET", "/api/v1/legacyTeams/user/{id}", "/api/v1/legacyTeams/user/2", None, 200, None),
+        ("GET", users, "/api/v1/legacyTeams/{leg_team}/users", None, 200, None),
+        ("GET", users, f"/api/v1/legacyTeams/{MISSING}/users", None, 404, None),
+        ("POST", users, "/api/v1/legacyTeams/{leg_team}/users", {"users": [4]}, 200, None),
+        ("DELETE", users, "/api/v1/legacyTeams/{leg_team}/users", {"users": [2]}, 200, None),
+        ("DELETE", users, f"/api/v1/legacyTeams/{MISSING}/users", {"users": [2]}, 404, None),
+    ]  # fmt: skip
+
+
+def _channels() -> list[Case]:
+    message = {"id": "msg-1", "channel_id": "{leg_channel}", "sender_id": "sender-1",
+               "conversation_id": "conv-1", "message": "Hello", "status": "sent",
+               "created_at": "2026-12-01 10:00"}  # fmt: skip
+    conversation = "/api/v1/channels/{channel-id}/conversations/{conversation-id}"
+    return [
+        ("POST", "/api/v1/channels", "/api/v1/channels", {"name": "Legacy channel", "provider_channel_id": "page-1", "provider_type": "other"}, 200, "leg_channel"),
+        ("POST", "/api/v1/channels", "/api/v1/channels", {"name": "No provider id"}, 400, None),
+        ("POST", "/api/v1/channels/messages/receive", "/api/v1/channels/messages/receive", message, 200, None),
+        ("POST", "/api/v1/channels/messages/receive", "/api/v1/channels/messages/receive", {**message, "status": "lost"}, 400, None),
+        ("DELETE", conversation, "/api/v1/channels/{leg_channel}/conversations/conv-1", None, 200, None),
+        ("DELETE", conversation, "/api/v1/channels/{leg_channel}/conversations/conv-1", None, 404, None),
+        ("DELETE", "/api/v1/channels/{id}", "/api/v1/channels/{leg_channel}", None, 200, None),
+        ("DELETE", "/api/v1/channels/{id}", "/api/v1/channels/{leg_channel}", None, 400, None),
     ]  # fmt: skip

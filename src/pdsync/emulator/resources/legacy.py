@@ -13,11 +13,16 @@ if TYPE_CHECKING:
 
 def register(router: Router, store: Store) -> None:
     from pdsync.emulator.resources import (
+        legacy_archived,
+        legacy_channels,
         legacy_crud,
         legacy_deal_products,
         legacy_lists,
         legacy_search,
+        legacy_teams,
     )
 
-    for module in (legacy_crud, legacy_lists, legacy_search, legacy_deal_products):
+    modules = (legacy_crud, legacy_lists, legacy_search, legacy_deal_products, legacy_teams,
+               legacy_channels, legacy_archived)  # fmt: skip
+    for module in modules:
         module.register(router, store)
