@@ -115,6 +115,9 @@ def plain_listing(base: str, token: str, path: str, paging: str) -> list[dict[st
     records: list[dict[str, Any]] = []
     # 100: the largest page every list accepts (v1 files stop at 100, others at 500).
     params: dict[str, Any] = {"limit": 100} if paging != "none" else {}
+    # httpx replaces a URL's query by ``params``: move the path's own query into them.
+    path, _, query = path.partition("?")
+    params.update(httpx.QueryParams(query))
     with httpx.Client(base_url=base, headers={"x-api-token": token}, timeout=60) as http:
         while True:
             body = http.get(path, params=params).raise_for_status().json()

@@ -94,6 +94,7 @@ def _collection(store: Store, spec: EntitySpec) -> Any:
 
 
 def _deal_filters(req: Request, ls: ListSpec) -> None:
+    ls.equals["is_archived"] = frozenset({False})  # as the v1 list: archived deals have their own
     stage = int_arg(req, "stage_id", minimum=1)
     if stage is not None:
         ls.equals["stage_id"] = frozenset({stage})
