@@ -15,9 +15,12 @@ from pdsync.emulator.config import EmulatorConfig
 from .in_process import client_for
 
 
+REGULAR = "regular-user-token"  # user 2, not an administrator
+
+
 @pytest.fixture(scope="module")
 def emulator() -> Emulator:
-    return Emulator(EmulatorConfig(deals=300, rate_limits=False))
+    return Emulator(EmulatorConfig(deals=300, rate_limits=False, extra_tokens={REGULAR: 2}))
 
 
 @pytest.fixture
@@ -152,3 +155,54 @@ def test_related_lists_follow_the_links(client: httpx.Client) -> None:
     assert listed["additional_data"]["pagination"]["more_items_in_collection"] is False
     persons = data(client.get(f"/api/v1/deals/{deal['id']}/persons"))
     assert [p["id"] for p in persons] == [6]
+
+
+def test_legacy_operations_cost_twice_their_v2_counterparts() -> None:
+    from pdsync.emulator.costs import CostTable
+
+    table = CostTable.load()
+    pairs = [("POST", "/api/v1/deals", "/api/v2/deals"),
+             ("PUT", "/api/v1/persons/3", "/api/v2/persons/3"),
+             ("DELETE", "/api/v1/organizations/3", "/api/v2/organizations/3"),
+             ("GET", "/api/v1/deals/3/products", "/api/v2/deals/3/products"),
+             ("GET", "/api/v1/itemSearch", "/api/v2/itemSearch")]  # fmt: skip
+    for method, v1_path, v2_path in pairs:
+        v2_method = "PATCH" if method == "PUT" else method
+        old, new = table.lookup(method, v1_path), table.lookup(v2_method, v2_path)
+        assert old.known and new.known, (v1_path, v2_path)
+        assert old.cost == 2 * new.cost, (v1_path, old.cost, new.cost)
+
+
+def test_teams_are_seeded_from_roles_and_kept_by_admins(client: httpx.Client) -> None:
+    teams = data(client.get("/api/v1/legacyTeams"))
+    members = sorted(u for t in teams for u in t["users"])
+    assert teams and members == sorted({u["id"] for u in data(client.get("/api/v1/users"))})
+    new = {"name": "Closers", "manager_id": 1, "users": [2]}
+    denied = client.post("/api/v1/legacyTeams", json=new, headers={"x-api-token": REGULAR})
+    assert denied.status_code == 403
+    team = data(client.post("/api/v1/legacyTeams", json=new))
+    assert data(client.post(f"/api/v1/legacyTeams/{team['id']}/users", json={"users": [4, 2]})) == [
+        2,
+        4,
+    ]
+    assert team["id"] in [t["id"] for t in data(client.get("/api/v1/legacyTeams/user/4"))]
+    assert (
+        client.post(f"/api/v1/legacyTeams/{team['id']}/users", json={"users": [999]}).status_code
+        == 400
+    )
+
+
+def test_channel_messages_need_a_registered_channel(client: httpx.Client) -> None:
+    message = {"id": "m1", "channel_id": "nope", "sender_id": "s", "conversation_id": "c",
+               "message": "Hi", "status": "sent", "created_at": "2026-12-01 10:00"}  # fmt: skip
+    refused = client.post("/api/v1/channels/messages/receive", json=message)
+    assert refused.status_code == 400 and refused.json()["additional_data"]["code"] == "BAD_REQUEST"
+    channel = data(
+        client.post("/api/v1/channels", json={"name": "Inbox", "provider_channel_id": "p"})
+    )
+    message["channel_id"] = channel["id"]
+    assert data(client.post("/api/v1/channels/messages/receive", json=message))["id"] == "m1"
+    assert client.delete(f"/api/v1/channels/{channel['id']}").status_code == 200
+    # Deleting the channel took its conversations with it.
+    gone = client.delete(f"/api/v1/channels/{channel['id']}/conversations/c")
+    assert gone.status_code == 404
