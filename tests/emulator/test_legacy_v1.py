@@ -206,3 +206,14 @@ def test_channel_messages_need_a_registered_channel(client: httpx.Client) -> Non
     # Deleting the channel took its conversations with it.
     gone = client.delete(f"/api/v1/channels/{channel['id']}/conversations/c")
     assert gone.status_code == 404
+
+
+def test_archived_reports_count_the_archived_list(client: httpx.Client) -> None:
+    archived = client.get("/api/v1/deals/archived", params={"limit": 500}).json()["data"]
+    v2 = data(client.get("/api/v2/deals/archived", params={"limit": 500}))
+    assert archived and [d["id"] for d in archived] == [d["id"] for d in v2]
+    summary = data(client.get("/api/v1/deals/summary/archived"))
+    assert summary["total_count"] == len(archived)
+    params = {"start_date": "2000-01-01", "interval": "quarter", "amount": 200, "field_key": "add_time"}  # fmt: skip
+    timeline = data(client.get("/api/v1/deals/timeline/archived", params=params))
+    assert sorted(d["id"] for d in timeline["deals"]) == sorted(d["id"] for d in archived)

@@ -6,14 +6,13 @@ live deals that are archived.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from pdsync.emulator.http import Request, Response, Router
 from pdsync.emulator.query import ListSpec
 from pdsync.emulator.render_v1 import V1Renderer, flatten_refs
 from pdsync.emulator.resources.common import ApiProblem, Record, int_arg, ok, user_id
-from pdsync.emulator.resources.deal_reports import DATE_FIELDS, INTERVALS, summarise
+from pdsync.emulator.resources.deal_reports import summarise, timeline_window
 from pdsync.emulator.timefmt import parse_time, v1_time
 
 if TYPE_CHECKING:
@@ -53,52 +52,10 @@ def _summary(store: Store) -> Any:
     return handle
 
 
-def _months_later(start: date, months: int) -> date:
-    year, month = divmod(start.month - 1 + months, 12)
-    day = start.day
-    while True:
-        try:
-            return date(start.year + year, month + 1, day)
-        except ValueError:
-            day -= 1  # the 31st of a shorter month: its last day
-
-
-def _period_end(start: date, interval: str, amount: int) -> date:
-    from datetime import timedelta
-
-    if interval in ("day", "week"):
-        return start + timedelta(days=amount * (1 if interval == "day" else 7))
-    return _months_later(start, amount * (1 if interval == "month" else 3))
-
-
-def _epoch(day: date) -> float:
-    return datetime.combine(day, datetime.min.time(), timezone.utc).timestamp()
-
-
 def _when(value: Any) -> float | None:
     if value is None:
         return None
     return parse_time(value) if isinstance(value, str) else float(value)
-
-
-def _timeline_args(req: Request) -> tuple[date, str, int, str, bool]:
-    try:
-        start = date.fromisoformat(req.arg("start_date") or "")
-    except ValueError:
-        raise ApiProblem(400, "Parameter 'start_date' is required: a date (YYYY-MM-DD)") from None
-    interval = req.arg("interval") or ""
-    if interval not in INTERVALS:
-        raise ApiProblem(400, f"Parameter 'interval' must be one of: {', '.join(INTERVALS)}")
-    amount = int_arg(req, "amount", minimum=1)
-    if amount is None:
-        raise ApiProblem(400, "Parameter 'amount' is required: the number of intervals")
-    field_key = req.arg("field_key") or ""
-    if field_key not in DATE_FIELDS:
-        raise ApiProblem(400, f"Parameter 'field_key' must be one of: {', '.join(DATE_FIELDS)}")
-    exclude = req.arg("exclude_deals") or "0"
-    if exclude not in ("0", "1"):
-        raise ApiProblem(400, "Parameter 'exclude_deals' must be 0 or 1")
-    return start, interval, amount, field_key, exclude == "1"
 
 
 def _values(rows: list[Record], store: Store, key: str) -> Record:
@@ -107,8 +64,8 @@ def _values(rows: list[Record], store: Store, key: str) -> Record:
 
 def _timeline(store: Store) -> Any:
     def handle(req: Request) -> Response:
-        start, interval, amount, field_key, exclude = _timeline_args(req)
-        begin, end = _epoch(start), _epoch(_period_end(start, interval, amount))
+        begin, end, field_key, exclude_deals = timeline_window(req)
+        exclude = exclude_deals == "1"
         chosen = []
         for deal in archived_deals(store, req, with_status=False):
             when = _when(deal.get(field_key))

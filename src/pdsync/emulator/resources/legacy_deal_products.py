@@ -19,7 +19,6 @@ from pdsync.emulator.resources.common import (
     check_body,
     int_arg,
     limit_arg,
-    not_found,
     ok,
     user_id,
 )
@@ -27,7 +26,11 @@ from pdsync.emulator.resources.deal_reports import money
 from pdsync.emulator.resources.entities import DEAL
 from pdsync.emulator.resources.legacy_crud import live_record
 from pdsync.emulator.resources.legacy_input import lenient
-from pdsync.emulator.resources.links import DEAL_PRODUCT_TYPES, deal_product_row
+from pdsync.emulator.resources.links import (
+    DEAL_PRODUCT_TYPES,
+    change_deal_product,
+    deal_product_row,
+)
 from pdsync.emulator.resources.v1_crm import offset_page
 from pdsync.emulator.timefmt import v1_time
 
@@ -139,20 +142,16 @@ def _change(store: Store, action: str) -> Any:
     def handle(req: Request) -> Response:
         deal = live_record(store, DEAL, req.path_params["id"])
         attachment = req.path_params["product_attachment_id"]
-        changes = check_body(_v1_body(body(req)), DEAL_PRODUCT_TYPES) if action == "update" else {}
-        if "product_id" in changes and store.get("product", changes["product_id"]) is None:
+        changes = (
+            check_body(_v1_body(body(req)), DEAL_PRODUCT_TYPES) if action == "update" else None
+        )
+        if (
+            changes
+            and "product_id" in changes
+            and store.get("product", changes["product_id"]) is None
+        ):
             raise ApiProblem(400, "Product not found")
-        with store.lock:
-            rows = store.relations.writable("deal_product", "deal", deal["id"])
-            row = next((r for r in rows if str(r["id"]) == attachment), None)
-            if row is None:
-                raise not_found("Deal product")
-            if action == "delete":
-                rows.remove(row)
-            else:
-                row.update(changes, update_time=store.now())
-                row["sum"] = round(row["item_price"] * row["quantity"], 2)
-        store.update("deal", deal["id"], {}, user_id(req))
+        row = change_deal_product(store, deal, attachment, changes, user_id(req))
         return ok({"id": row["id"]} if action == "delete" else v1_deal_product(row))
 
     return handle

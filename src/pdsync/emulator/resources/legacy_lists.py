@@ -27,6 +27,7 @@ from pdsync.emulator.resources.common import (
     int_list_arg,
     limit_arg,
     ok,
+    time_arg,
     user_id,
 )
 from pdsync.emulator.resources.entities import BY_PATH, EntitySpec
@@ -34,7 +35,6 @@ from pdsync.emulator.resources.legacy_crud import live_record
 from pdsync.emulator.resources.legacy_v1 import v1_deal_status
 from pdsync.emulator.resources.v1_sort import legacy_sort
 from pdsync.emulator.resources.v2 import page
-from pdsync.emulator.timefmt import parse_time
 
 if TYPE_CHECKING:
     from pdsync.emulator.store import Store
@@ -58,21 +58,11 @@ def register(router: Router, store: Store) -> None:
     router.add("GET", "/api/v1/deals/{id}/persons", _deal_persons(store))
 
 
-def _since(req: Request, name: str) -> float | None:
-    raw = req.arg(name)
-    if not raw:
-        return None
-    try:
-        return parse_time(raw)
-    except ValueError:
-        raise ApiProblem(400, f"Parameter '{name}' must be a date-time such as 2025-01-01 10:00:00") from None  # fmt: skip
-
-
 def _collection(store: Store, spec: EntitySpec) -> Any:
     def handle(req: Request) -> Response:
         limit = limit_arg(req)
         ls = ListSpec(sort_by="id", after=decode_cursor(req))
-        ls.updated_since, ls.updated_until = _since(req, "since"), _since(req, "until")
+        ls.updated_since, ls.updated_until = time_arg(req, "since"), time_arg(req, "until")
         ls.equals["is_deleted"] = frozenset({False})
         owner = int_arg(req, "owner_id" if spec.path in ("persons", "organizations") else "user_id", minimum=1)  # fmt: skip
         if owner is not None:
