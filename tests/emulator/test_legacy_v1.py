@@ -11,9 +11,9 @@ import pytest
 
 from pdsync.emulator.app import Emulator
 from pdsync.emulator.config import EmulatorConfig
+from pdsync.emulator.costs import CostTable
 
 from .in_process import client_for
-
 
 REGULAR = "regular-user-token"  # user 2, not an administrator
 
@@ -158,8 +158,6 @@ def test_related_lists_follow_the_links(client: httpx.Client) -> None:
 
 
 def test_legacy_operations_cost_twice_their_v2_counterparts() -> None:
-    from pdsync.emulator.costs import CostTable
-
     table = CostTable.load()
     pairs = [("POST", "/api/v1/deals", "/api/v2/deals"),
              ("PUT", "/api/v1/persons/3", "/api/v2/persons/3"),
