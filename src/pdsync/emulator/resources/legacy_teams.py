@@ -35,6 +35,7 @@ ORDERS = ("id", "name", "manager_id", "active_flag")
 TEAM_TYPES: FieldKinds = {"name": "str", "description": "str", "manager_id": "int",
                           "users": "ids", "active_flag": "flag",
                           "deleted_flag": "flag"}  # fmt: skip
+NOT_NULL = ("name", "manager_id", "active_flag", "deleted_flag")
 
 
 def register(router: Router, store: Store) -> None:
@@ -119,7 +120,7 @@ def _get(store: Store) -> Any:
 
 
 def _checked(store: Store, raw: Record, required: tuple[str, ...]) -> Record:
-    data = check_body(raw, TEAM_TYPES, required)
+    data = check_body(raw, TEAM_TYPES, required, not_null=NOT_NULL)
     for key in ("active_flag", "deleted_flag"):
         if key in data:
             data[key] = int(data[key])
@@ -150,8 +151,6 @@ def _update(store: Store) -> Any:
         require_admin(store, req)
         team = _team(store, req)
         data = _checked(store, body(req), ())
-        if "name" in data and not data["name"]:
-            raise ApiProblem(400, "The 'name' field cannot be empty")
         with store.lock:
             team.update(data)
         return ok(_render(team))
