@@ -14,6 +14,8 @@ from collections import Counter
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
+from pdsync.emulator.activity_links import ActivityLinks
+from pdsync.emulator.counters import Counters
 from pdsync.emulator.http import Request, Response, Router
 from pdsync.emulator.query import ListSpec
 from pdsync.emulator.render_v1 import V1Renderer, flatten_refs
@@ -52,8 +54,9 @@ FLAT = frozenset({("pipelines", "deals"), ("stages", "deals")})
 def register(router: Router, store: Store) -> None:
     for path in COLLECTIONS:
         router.add("GET", f"/api/v1/{path}/collection", _collection(store, BY_PATH[path]))
+    links = Counters(store).activity_links
     for (parent, child), key in RELATED.items():
-        handler = _related(store, BY_PATH[parent], BY_PATH[child], key)
+        handler = _related(store, BY_PATH[parent], BY_PATH[child], key, links)
         router.add("GET", f"/api/v1/{parent}/{{id}}/{child}", handler)
     router.add("GET", "/api/v1/deals/{id}/persons", _deal_persons(store))
 
@@ -125,14 +128,30 @@ def related_page(req: Request, rows: list[Record], start: int, limit: int, more:
     return ok(rows, {**info, "pagination": pagination})
 
 
-def _related(store: Store, parent: EntitySpec, child: EntitySpec, key: str) -> Any:
+def _activity_ids(
+    store: Store, links: ActivityLinks, parent: str, key: str, parent_id: int
+) -> frozenset[Any]:
+    """Ids of the activities that may belong to the parent: generated ones of its index,
+    written ones that point at it (the scan still checks the key of each)."""
+    ids = set(links.generated_of(parent, parent_id))
+    ids.update(r["id"] for r in list(store.table("activity").overlay.values()) if r.get(key) == parent_id)  # fmt: skip
+    return frozenset(ids)
+
+
+def _related(
+    store: Store, parent: EntitySpec, child: EntitySpec, key: str, links: ActivityLinks
+) -> Any:
     flat = (parent.path, child.path) in FLAT
 
     def handle(req: Request) -> Response:
         owner = live_record(store, parent, req.path_params["id"])
         start = int_arg(req, "start", 0) or 0
         limit = limit_arg(req)
-        ls = ListSpec(sort_by="id", equals={key: frozenset({owner["id"]})})
+        ls = ListSpec(sort_by="id")
+        if child.entity == "activity":
+            # The parent's activities by index first: the parent key is no column.
+            ls.equals["id"] = _activity_ids(store, links, parent.entity, key, owner["id"])
+        ls.equals[key] = frozenset({owner["id"]})
         if child.entity == "deal":
             v1_deal_status(req, ls)
             legacy_sort(store, req, ls, "deal")
