@@ -215,3 +215,16 @@ def test_archived_reports_count_the_archived_list(client: httpx.Client) -> None:
     params = {"start_date": "2000-01-01", "interval": "quarter", "amount": 200, "field_key": "add_time"}  # fmt: skip
     timeline = data(client.get("/api/v1/deals/timeline/archived", params=params))
     assert sorted(d["id"] for d in timeline["deals"]) == sorted(d["id"] for d in archived)
+
+
+def test_related_activities_follow_a_moved_activity(client: httpx.Client) -> None:
+    before = data(client.get("/api/v1/deals/6/activities"))
+    assert before, "deal 6 of the seed has activities"
+    moved = before[0]["id"]
+    data(client.patch(f"/api/v2/activities/{moved}", json={"deal_id": 7}))
+    assert moved not in [a["id"] for a in data(client.get("/api/v1/deals/6/activities"))]
+    assert moved in [a["id"] for a in data(client.get("/api/v1/deals/7/activities"))]
+    v2 = data(client.get("/api/v2/activities", params={"deal_id": 7, "limit": 500}))
+    assert sorted(a["id"] for a in v2) == sorted(
+        a["id"] for a in data(client.get("/api/v1/deals/7/activities"))
+    )
