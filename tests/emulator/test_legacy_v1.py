@@ -212,7 +212,7 @@ def test_archived_reports_count_the_archived_list(client: httpx.Client) -> None:
     assert archived and [d["id"] for d in archived] == [d["id"] for d in v2]
     summary = data(client.get("/api/v1/deals/summary/archived"))
     assert summary["total_count"] == len(archived)
-    params = {"start_date": "2000-01-01", "interval": "quarter", "amount": 200, "field_key": "add_time"}  # fmt: skip
+    params: dict[str, str | int] = {"start_date": "2000-01-01", "interval": "quarter", "amount": 200, "field_key": "add_time"}  # fmt: skip
     timeline = data(client.get("/api/v1/deals/timeline/archived", params=params))
     assert sorted(d["id"] for d in timeline["deals"]) == sorted(d["id"] for d in archived)
 
