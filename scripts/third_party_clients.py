@@ -51,9 +51,11 @@ from tap_pipedrive.cli import main
 main()
 """
 
-# tap stream -> (path of the emulator's plain listing, pagination, primary key)
+# tap stream -> (path of the emulator's plain listing, pagination, primary key). The tap's
+# deals stream asks for every status including deleted (``status=open,won,lost,deleted``),
+# so its listing here does too.
 TAP_STREAMS: dict[str, tuple[str, str, str]] = {
-    "deals": ("/api/v2/deals", "cursor", "id"),
+    "deals": ("/api/v2/deals?status=open,won,lost,deleted", "cursor", "id"),
     "persons": ("/api/v2/persons", "cursor", "id"),
     "organizations": ("/api/v2/organizations", "cursor", "id"),
     "activities": ("/api/v2/activities", "cursor", "id"),
@@ -65,9 +67,15 @@ TAP_STREAMS: dict[str, tuple[str, str, str]] = {
     "users": ("/api/v1/users", "none", "id"),
     "filters": ("/api/v1/filters", "none", "id"),
     "activity_types": ("/api/v1/activityTypes", "none", "id"),
-    "currencies": ("/api/v1/currencies", "none", "id"),
-    "dealFields": ("/api/v1/dealFields", "offset", "id"),
+    "currency": ("/api/v1/currencies", "none", "id"),
+    "deal_fields": ("/api/v1/dealFields", "offset", "id"),
 }
+# The tap's per-deal streams visit the live deals (its ``/api/v2/deals`` without status;
+# every deal of the account was added after the configured start date).
+DEALS_VISITED = "/api/v2/deals"
+# dealflow keeps only the flow's field changes of ``add_time`` and ``stage_id`` (the tap's
+# own filter, ``DealStageChangeStream.process_row``): the same filter is applied here.
+FLOW_FIELDS = ("add_time", "stage_id")
 
 
 @dataclass
@@ -105,7 +113,11 @@ def ensure_venv(name: str, requirement: str) -> Path:
 def plain_listing(base: str, token: str, path: str, paging: str) -> list[dict[str, Any]]:
     """Every record of a list, paged here without pdsync's client (outside truth)."""
     records: list[dict[str, Any]] = []
-    params: dict[str, Any] = {"limit": 500} if paging != "none" else {}
+    # 100: the largest page every list accepts (v1 files stop at 100, others at 500).
+    params: dict[str, Any] = {"limit": 100} if paging != "none" else {}
+    # httpx replaces a URL's query by ``params``: move the path's own query into them.
+    path, _, query = path.partition("?")
+    params.update(httpx.QueryParams(query))
     with httpx.Client(base_url=base, headers={"x-api-token": token}, timeout=60) as http:
         while True:
             body = http.get(path, params=params).raise_for_status().json()
@@ -180,10 +192,37 @@ def run_tap(server: EmulatorServer, work: Path) -> Outcome:
         truth = {r[key] for r in plain_listing(server.url, server.config.token, path, paging)}
         got = {r.get(key) for r in extracted.get(stream, [])}
         outcome.compared[stream] = (len(truth), len(got), len(truth - got), len(got - truth))
+    deal_ids = sorted(r["id"] for r in plain_listing(server.url, server.config.token, DEALS_VISITED, "cursor"))  # fmt: skip
+    for stream, truth_of in (("deal_products", deal_product_ids), ("dealflow", stage_change_ids)):
+        truth = truth_of(server.url, server.config.token, deal_ids)
+        got = {r.get("id") for r in extracted.get(stream, [])}
+        outcome.compared[stream] = (len(truth), len(got), len(truth - got), len(got - truth))
     for stream, rows in extracted.items():
-        if stream not in TAP_STREAMS:
+        if stream not in outcome.compared:
             outcome.counted[stream] = len(rows)
     return outcome
+
+
+def deal_product_ids(base: str, token: str, deal_ids: list[int]) -> set[Any]:
+    """Attachment ids of every visited deal, read from v2 (the tap reads v1)."""
+    found: set[Any] = set()
+    for deal_id in deal_ids:
+        rows = plain_listing(base, token, f"/api/v2/deals/{deal_id}/products", "cursor")
+        found.update(r["id"] for r in rows)
+    return found
+
+
+def stage_change_ids(base: str, token: str, deal_ids: list[int]) -> set[Any]:
+    """Ids of the flow's ``add_time``/``stage_id`` changes of every visited deal."""
+    found: set[Any] = set()
+    for deal_id in deal_ids:
+        rows = plain_listing(base, token, f"/api/v1/deals/{deal_id}/flow", "offset")
+        found.update(
+            r["data"]["id"]
+            for r in rows
+            if r["object"] == "dealChange" and r["data"].get("field_key") in FLOW_FIELDS
+        )
+    return found
 
 
 def report(outcome: Outcome) -> None:

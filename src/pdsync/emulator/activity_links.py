@@ -53,6 +53,14 @@ class ActivityLinks:
 
         return links
 
+    def generated_of(self, entity: str, parent_id: Any) -> list[int]:
+        """Indexes of the generated activities whose ``entity`` parent is ``parent_id``
+        (as generated: written changes are the overlay's to tell)."""
+        offsets, indexes = self._built(entity)
+        if not isinstance(parent_id, int) or not 0 < parent_id < len(offsets) - 1:
+            return []
+        return list(indexes[offsets[parent_id] : offsets[parent_id + 1]])
+
     def _built(self, entity: str) -> tuple[array[int], array[int]]:
         with self._lock:
             if entity not in self._index:

@@ -32,6 +32,9 @@ def register_all(router: Router, store: Store) -> None:
 
     projects.register(router, store)
     entity_extras.register(router, store)
+    from pdsync.emulator.resources import legacy
+
+    legacy.register(router, store)
     from pdsync.emulator import mutate
 
     mutate.register(router, store)

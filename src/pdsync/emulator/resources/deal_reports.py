@@ -164,30 +164,34 @@ def _period_end(start: date, interval: str, amount: int) -> date:
     return date(start.year + year, month + 1, day)
 
 
+def timeline_window(req: Request) -> tuple[float, float, str, str]:
+    """The checked timeline parameters: (begin, end) epochs, ``field_key``, ``exclude_deals``."""
+    try:
+        start = date.fromisoformat(req.arg("start_date") or "")
+    except ValueError:
+        raise ApiProblem(400, "Parameter 'start_date' is required: a date (YYYY-MM-DD)") from None
+    interval = req.arg("interval") or ""
+    if interval not in INTERVALS:
+        raise ApiProblem(400, f"Parameter 'interval' must be one of: {', '.join(INTERVALS)}")
+    amount = int_arg(req, "amount", minimum=1)
+    if amount is None:
+        raise ApiProblem(400, "Parameter 'amount' is required: the number of intervals")
+    field_key = req.arg("field_key") or ""
+    if field_key not in DATE_FIELDS:
+        raise ApiProblem(400, f"Parameter 'field_key' must be one of: {', '.join(DATE_FIELDS)}")
+    exclude = req.arg("exclude_deals") or "0"
+    if exclude not in ("0", "1"):
+        raise ApiProblem(400, "Parameter 'exclude_deals' must be 0 or 1")
+    begin = datetime.combine(start, datetime.min.time(), timezone.utc).timestamp()
+    end_day = _period_end(start, interval, amount)
+    end = datetime.combine(end_day, datetime.min.time(), timezone.utc).timestamp()
+    return begin, end, field_key, exclude
+
+
 def _timeline(store: Store) -> Any:
     def handle(req: Request) -> Response:
-        try:
-            start = date.fromisoformat(req.arg("start_date") or "")
-        except ValueError:
-            raise ApiProblem(
-                400, "Parameter 'start_date' is required: a date (YYYY-MM-DD)"
-            ) from None
-        interval = req.arg("interval") or ""
-        if interval not in INTERVALS:
-            raise ApiProblem(400, f"Parameter 'interval' must be one of: {', '.join(INTERVALS)}")
-        amount = int_arg(req, "amount", minimum=1)
-        if amount is None:
-            raise ApiProblem(400, "Parameter 'amount' is required: the number of intervals")
-        field_key = req.arg("field_key") or ""
-        if field_key not in DATE_FIELDS:
-            raise ApiProblem(400, f"Parameter 'field_key' must be one of: {', '.join(DATE_FIELDS)}")
-        exclude = req.arg("exclude_deals") or "0"
-        if exclude not in ("0", "1"):
-            raise ApiProblem(400, "Parameter 'exclude_deals' must be 0 or 1")
+        begin, end, field_key, exclude = timeline_window(req)
         _, owner, pipeline, _stage = _filters(store, req)
-        begin = datetime.combine(start, datetime.min.time(), timezone.utc).timestamp()
-        end_day = _period_end(start, interval, amount)
-        end = datetime.combine(end_day, datetime.min.time(), timezone.utc).timestamp()
         chosen = [d for d in deals(store, None, owner, pipeline, None, (field_key, begin, end))
                   if begin <= _when(d.get(field_key)) < end]  # fmt: skip
         chosen.sort(key=lambda d: (_when(d.get(field_key)), d["id"]))

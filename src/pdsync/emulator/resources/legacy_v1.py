@@ -33,6 +33,10 @@ Record = dict[str, Any]
 LEGACY = {"deals": "deal", "persons": "person", "organizations": "organization",
           "activities": "activity", "products": "product", "pipelines": "pipeline",
           "stages": "stage"}  # fmt: skip
+# Integer filters of the legacy lists (the deal ones: the archived list's, which the
+# plain list is sent too by old clients).
+LIST_FILTERS = {"deal": ("person_id", "org_id", "pipeline_id", "stage_id"),
+                "stage": ("pipeline_id",)}  # fmt: skip
 V1_DEAL_STATUSES = ("open", "won", "lost", "deleted", "all_not_deleted")
 # The spec documents ``sort`` on deals, persons and organizations; old clients send it to
 # activities and products too. Pipelines and stages have no order to choose.
@@ -52,31 +56,35 @@ def register(router: Router, store: Store) -> None:
     for path, entity in LEGACY.items():
         router.add("GET", f"/api/v1/{path}", _list(store, entity))
         router.add("GET", f"/api/v1/{path}/{{id}}", _get(store, entity))
+    router.add("GET", "/api/v1/deals/archived", _list(store, "deal", archived=True))
     router.add("GET", "/api/v1/recents", _recents(store))
 
 
-def _list(store: Store, entity: str) -> Any:
+def v1_deal_status(req: Request, ls: ListSpec, archived: bool = False) -> None:
+    """v1's ``status`` of deal lists (default ``all_not_deleted``), archived or not."""
+    status = req.arg("status") or "all_not_deleted"
+    if status not in V1_DEAL_STATUSES:
+        raise ApiProblem(400, f"Parameter 'status' must be one of: {', '.join(V1_DEAL_STATUSES)}")
+    ls.equals["is_deleted"] = frozenset({status == "deleted"})
+    ls.equals["is_archived"] = frozenset({archived})
+    if status in ("open", "won", "lost"):
+        ls.equals["status"] = frozenset({status})
+
+
+def _list(store: Store, entity: str, archived: bool = False) -> Any:
     def handle(req: Request) -> Response:
         ls = ListSpec(sort_by="id")
         if entity == "deal":
-            status = req.arg("status") or "all_not_deleted"
-            if status not in V1_DEAL_STATUSES:
-                raise ApiProblem(
-                    400, f"Parameter 'status' must be one of: {', '.join(V1_DEAL_STATUSES)}"
-                )
-            ls.equals["is_deleted"] = frozenset({status == "deleted"})
-            ls.equals["is_archived"] = frozenset({False})
-            if status in ("open", "won", "lost"):
-                ls.equals["status"] = frozenset({status})
+            v1_deal_status(req, ls, archived)
         else:
             ls.equals["is_deleted"] = frozenset({False})
         owner = int_arg(req, "user_id", minimum=1)
         if owner is not None and entity not in ("pipeline", "stage"):
             ls.equals["owner_id"] = frozenset({owner})
-        if entity == "stage":
-            pipeline = int_arg(req, "pipeline_id", minimum=1)
-            if pipeline is not None:
-                ls.equals["pipeline_id"] = frozenset({pipeline})
+        for name in LIST_FILTERS.get(entity, ()):
+            value = int_arg(req, name, minimum=1)
+            if value is not None:
+                ls.equals[name] = frozenset({value})
         if entity in SORTABLE:
             legacy_sort(store, req, ls, entity)
         return offset_scan(store, entity, req, ls)

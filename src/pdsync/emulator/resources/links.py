@@ -207,22 +207,30 @@ def deal_product_row(store: Store, deal: Record, raw: Record) -> Record:
     return row
 
 
+def change_deal_product(
+    store: Store, deal: Record, attachment: str, changes: Record | None, uid: int
+) -> Record:
+    """Updates (``changes``) or deletes (None) an attachment of ``deal``; the row."""
+    with store.lock:
+        rows = store.relations.writable("deal_product", "deal", deal["id"])
+        row = next((r for r in rows if str(r["id"]) == attachment), None)
+        if row is None:
+            raise not_found("Deal product")
+        if changes is None:
+            rows.remove(row)
+        else:
+            row.update(changes, update_time=store.now())
+            row["sum"] = round(row["item_price"] * row["quantity"], 2)
+    store.update("deal", deal["id"], {}, uid)
+    return row
+
+
 def _change_deal_product(store: Store, action: str) -> Any:
     def handle(req: Request) -> Response:
         deal = _parent(store, "deal", req)
         attachment = req.path_params["product_attachment_id"]
-        changes = check_body(body(req), DEAL_PRODUCT_TYPES) if action == "update" else {}
-        with store.lock:
-            rows = store.relations.writable("deal_product", "deal", deal["id"])
-            row = next((r for r in rows if str(r["id"]) == attachment), None)
-            if row is None:
-                raise not_found("Deal product")
-            if action == "delete":
-                rows.remove(row)
-            else:
-                row.update(changes, update_time=store.now())
-                row["sum"] = round(row["item_price"] * row["quantity"], 2)
-        store.update("deal", deal["id"], {}, user_id(req))
+        changes = check_body(body(req), DEAL_PRODUCT_TYPES) if action == "update" else None
+        row = change_deal_product(store, deal, attachment, changes, user_id(req))
         if action == "delete":
             return ok({"id": row["id"]})
         return ok(render_v2.deal_product(row))

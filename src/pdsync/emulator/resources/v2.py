@@ -195,20 +195,38 @@ def _get(store: Store, spec: EntitySpec, counters: Counters) -> Any:
     return handle
 
 
+def create_record(store: Store, spec: EntitySpec, raw: Record, uid: int) -> Record:
+    """Checks a v2-shaped body and stores the new record (v1 writes come here too)."""
+    data = check_body(raw, spec.types, spec.required)
+    record = {**spec.defaults, "owner_id": uid, **data}
+    record = _derive(store, spec, record, None)
+    if spec.entity in store.fields and spec.entity != "activity":
+        values = {
+            f.key: None for f in store.fields[spec.entity] if f.is_custom and not f.is_deleted
+        }
+        values.update(check_custom_fields(store, spec.entity, data.get("custom_fields")))
+        record["custom_fields"] = values
+    if spec.entity in ("deal", "activity"):
+        record.setdefault("creator_user_id", uid)
+    return store.create(spec.entity, record, uid)
+
+
+def update_record(store: Store, spec: EntitySpec, current: Record, raw: Record, uid: int) -> Record:
+    """Checks a v2-shaped partial body and applies it to ``current`` (v1 writes come here too)."""
+    if current.get("is_archived") and spec.entity == "deal":
+        raise ApiProblem(403, "Archived deals cannot be edited")
+    changes = check_body(raw, spec.types, not_null=spec.required)
+    if "custom_fields" in changes:
+        merged = dict(current.get("custom_fields") or {})
+        merged.update(check_custom_fields(store, spec.entity, changes["custom_fields"]))
+        changes["custom_fields"] = merged
+    changes = _derive(store, spec, changes, current)
+    return store.update(spec.entity, current["id"], changes, uid)
+
+
 def _create(store: Store, spec: EntitySpec) -> Any:
     def handle(req: Request) -> Response:
-        data = check_body(body(req), spec.types, spec.required)
-        record = {**spec.defaults, "owner_id": user_id(req), **data}
-        record = _derive(store, spec, record, None)
-        if spec.entity in store.fields and spec.entity != "activity":
-            values = {
-                f.key: None for f in store.fields[spec.entity] if f.is_custom and not f.is_deleted
-            }
-            values.update(check_custom_fields(store, spec.entity, data.get("custom_fields")))
-            record["custom_fields"] = values
-        if spec.entity in ("deal", "activity"):
-            record.setdefault("creator_user_id", user_id(req))
-        created = store.create(spec.entity, record, user_id(req))
+        created = create_record(store, spec, body(req), user_id(req))
         # v2 answers 201 only where its spec says so (products); 200 elsewhere.
         return ok(
             render(store, spec.entity, created, req),
@@ -221,15 +239,7 @@ def _create(store: Store, spec: EntitySpec) -> Any:
 def _update(store: Store, spec: EntitySpec) -> Any:
     def handle(req: Request) -> Response:
         current = fetch(store, spec, req, live_only=True)
-        if current.get("is_archived") and spec.entity == "deal":
-            raise ApiProblem(403, "Archived deals cannot be edited")
-        changes = check_body(body(req), spec.types, not_null=spec.required)
-        if "custom_fields" in changes:
-            merged = dict(current.get("custom_fields") or {})
-            merged.update(check_custom_fields(store, spec.entity, changes["custom_fields"]))
-            changes["custom_fields"] = merged
-        changes = _derive(store, spec, changes, current)
-        updated = store.update(spec.entity, current["id"], changes, user_id(req))
+        updated = update_record(store, spec, current, body(req), user_id(req))
         return ok(render(store, spec.entity, updated, req))
 
     return handle
