@@ -15,12 +15,12 @@ from pdsync.emulator.resources.common import (
     check_body,
     count_records,
     int_list_arg,
-    limit_arg,
     not_found,
     ok,
     user_id,
 )
 from pdsync.emulator.resources.input_types import FieldKinds, one_of
+from pdsync.emulator.resources.lists import cursor_page
 from pdsync.emulator.resources.v1_crm import offset_page
 
 if TYPE_CHECKING:
@@ -162,16 +162,26 @@ def _deal_products(store: Store) -> Any:
     return handle
 
 
+BATCH_PRODUCT_SORTS = ("id", "deal_id", "add_time", "update_time", "order_nr")
+
+
 def _batch_deal_products(store: Store) -> Any:
     def handle(req: Request) -> Response:
         ids = int_list_arg(req, "deal_ids", maximum=100)
         if not ids:
             raise ApiProblem(400, "Parameter 'deal_ids' is required")
-        limit = limit_arg(req)
-        rows = [render_v2.deal_product(r) for d in sorted(ids)
+        sort_by = req.query.get("sort_by") or "id"
+        if sort_by not in BATCH_PRODUCT_SORTS:
+            raise ApiProblem(400, f"sort_by must be one of {', '.join(BATCH_PRODUCT_SORTS)}")
+        direction = (req.query.get("sort_direction") or "asc").lower()
+        if direction not in ("asc", "desc"):
+            raise ApiProblem(400, "sort_direction must be asc or desc")
+        rows = [r for d in sorted(set(ids))
                 for r in store.relations.children("deal_product", "deal", d)]  # fmt: skip
-        count_records(req, min(len(rows), limit))
-        return ok(rows[:limit], {"next_cursor": None})
+        # Ties by id, in the direction asked, as the other v2 lists break them.
+        rows.sort(key=lambda r: (r.get(sort_by) or 0, r["id"]), reverse=direction == "desc")
+        # Many deals' products outgrow one page: the rest follows by cursor, never cut off.
+        return cursor_page(req, [render_v2.deal_product(r) for r in rows], 100, 500)
 
     return handle
 
