@@ -170,10 +170,10 @@ def _batch_deal_products(store: Store) -> Any:
         ids = int_list_arg(req, "deal_ids", maximum=100)
         if not ids:
             raise ApiProblem(400, "Parameter 'deal_ids' is required")
-        sort_by = req.query.get("sort_by") or "id"
+        sort_by = req.arg("sort_by") or "id"
         if sort_by not in BATCH_PRODUCT_SORTS:
             raise ApiProblem(400, f"sort_by must be one of {', '.join(BATCH_PRODUCT_SORTS)}")
-        direction = (req.query.get("sort_direction") or "asc").lower()
+        direction = (req.arg("sort_direction") or "asc").lower()
         if direction not in ("asc", "desc"):
             raise ApiProblem(400, "sort_direction must be asc or desc")
         rows = [r for d in sorted(set(ids))
