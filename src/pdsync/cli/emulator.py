@@ -33,6 +33,8 @@ def emulator() -> None:
 @click.option("--latency-ms", default=0.0, type=float, help="Base latency per request.")
 @click.option("--faults", default=None, help="'rate=0.2' or 'script=PATH' (see docs/emulator.md).")
 @click.option("--no-rate-limits", is_flag=True, help="Turn off burst window and daily budget.")
+@click.option("--webhook-faults", default=None,
+              help="Webhook delivery faults, e.g. 'drop=0.02,duplicate=0.05,reorder=0.05'.")  # fmt: skip
 def serve(
     host: str,
     port: int,
@@ -44,6 +46,7 @@ def serve(
     latency_ms: float,
     faults: str | None,
     no_rate_limits: bool,
+    webhook_faults: str | None,
 ) -> None:
     """Serve an emulated account until Ctrl-C; prints its base URL and token."""
     from pdsync.emulator.server import EmulatorServer
@@ -51,7 +54,7 @@ def serve(
     try:
         config = EmulatorConfig(
             seed=seed, deals=parse_size(size), plan=plan, seats=seats, latency_ms=latency_ms,
-            faults=faults, rate_limits=not no_rate_limits,
+            faults=faults, rate_limits=not no_rate_limits, webhook_faults=webhook_faults,
         )  # fmt: skip
     except ValueError as exc:
         raise ConfigError(
