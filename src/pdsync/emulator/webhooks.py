@@ -112,6 +112,7 @@ class Webhooks:
         self._banned_until: dict[int, float] = {}
         self._next_id = 1
         self._sequence = 0
+        self._last_event_ms = 0
         self.host = f"{config.company_domain}.pipedrive.com"
         self.faults = FaultPlanner(parse_webhook_faults(config.webhook_faults), config.seed)
         self.deliverer = Deliverer(
@@ -198,8 +199,10 @@ class Webhooks:
     # -- events -----------------------------------------------------------------------
     def on_change(self, event: ChangeEvent) -> None:
         """Store listener: queue one delivery per matching webhook (never blocks on HTTP)."""
-        now = self.clock.time()
         with self._lock:
+            # Distinct, increasing event times (ms), as subscribers order deliveries by them.
+            self._last_event_ms = max(round(self.clock.time() * 1000), self._last_event_ms + 1)
+            now = self._last_event_ms / 1000
             targets = [h["id"] for h in self._hooks.values() if self._wants(h, event, now)]
             if not targets:
                 return

@@ -9,7 +9,9 @@ record, keeps only what is newer than what the replica already has:
 2. a delivery older than the newest one already applied to the same record
    (``meta.timestamp``, in ms) is superseded, so a late, repeated or reordered
    delivery never brings an older version back, nor a deleted record;
-3. a create/change whose ``update_time`` is older than the replica row's is superseded.
+3. a create/change whose ``update_time`` is older than the replica row's is superseded
+   (``update_time`` is compared only with ``update_time``: Pipedrive's record times and
+   event times need not come from one clock).
 
 What remains becomes rows through the catalog and normalisation sync uses, written
 with ``merge`` (only the columns the delivery carries), and deletes are marked
@@ -191,15 +193,9 @@ class Applier:
         if applied is not None and (applied > event_ms or (applied == event_ms and not is_delete)):
             return "a newer delivery of the record was applied"
         stamp, _ = replica.get(change.key, (None, False))
-        if stamp is not None:
-            replica_s = parse_instant(stamp).timestamp()
-            if is_delete:
-                if replica_s > event_ms // 1000:
-                    return "the replica row is newer than the delete"
-            else:
-                update = change.row.get("update_time") if change.row else None
-                if update and parse_instant(str(update)).timestamp() < replica_s:
-                    return "the replica row is newer"
+        update = change.row.get("update_time") if change.row else None
+        if stamp is not None and update and parse_instant(str(update)) < parse_instant(stamp):
+            return "the replica row is newer"
         return None
 
     def _write(self, run: StreamRun, changes: list[_Change]) -> None:

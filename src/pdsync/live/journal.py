@@ -257,3 +257,13 @@ class Journal:
         self._thread.join(timeout=10)
         self._writer.close()
         self._reader.close()
+
+
+def default_journal_path(target: str | None) -> str:
+    """Beside a SQLite replica (``pipedrive.db`` → ``pipedrive.db.listen``); else in the cwd."""
+    from pdsync.destinations.urls import parse_destination_url
+
+    parsed = parse_destination_url(target)
+    if parsed.scheme == "sqlite" and parsed.path and parsed.path != ":memory:":
+        return parsed.path + ".listen"
+    return "pdsync-listen.db"
