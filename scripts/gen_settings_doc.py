@@ -88,6 +88,7 @@ EMULATOR_HELP = {
     "access_token_ttl": "OAuth access token lifetime, seconds",
     "webhook_retry_delays": "seconds between webhook delivery attempts",
     "webhook_timeout": "seconds a webhook receiver has to answer",
+    "webhook_faults": "`drop=0.02,duplicate=0.05,reorder=0.05[,delay=…]`, see [faults](emulator-limits-and-faults.md#webhooks)",
     "extra_tokens": "more API tokens: token → user id",
 }
 
