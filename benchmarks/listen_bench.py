@@ -25,7 +25,6 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -38,7 +37,7 @@ from pdsync.live.journal import Journal
 from pdsync.live.service import ListenOptions, ListenService
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.live.account import STREAMS, Writer  # noqa: E402
+from tests.live.account import STREAMS, Writer
 
 
 def lag_phase(server: EmulatorServer, service: ListenService, rate: float, changes: int) -> None:
