@@ -15,17 +15,23 @@ import click
 from pdsync.cli.connopts import ConnectionFlags, connection_options, open_client
 from pdsync.errors import ConfigError
 
+MIN_CATCH_UP = timedelta(seconds=10)
 
-def _duration(flag: str, text: str) -> timedelta | None:
+
+def _duration(flag: str, text: str, minimum: timedelta = timedelta(0)) -> timedelta | None:
     from pdsync.cli.sync import parse_duration
 
     try:
-        return parse_duration(text)
+        value = parse_duration(text)
     except ConfigError:
+        value = minimum - timedelta(seconds=1)
+    if value is not None and value < minimum:
+        least = f" of at least {minimum.seconds} s" if minimum else ""
         raise ConfigError(
-            f"{flag} is {text!r}, which is not a duration.",
+            f"{flag} is {text!r}, which is not a duration{least}.",
             hint="Use e.g. 30s, 15m, 1h, or never.",
-        ) from None
+        )
+    return value
 
 
 @click.command("listen")
@@ -97,7 +103,7 @@ def listen(
         public_url=public_url,
         register=not no_register,
         unregister_on_stop=unregister,
-        catch_up_every=_duration("--catch-up-every", catch_up_every),
+        catch_up_every=_duration("--catch-up-every", catch_up_every, MIN_CATCH_UP),
         reconcile_every=_duration("--reconcile-every", reconcile_every),
     )
     destination = open_destination(target)
