@@ -92,10 +92,12 @@ def replica(path: str, stream: str) -> dict[Any, tuple[str, Any]]:
     return {key: (second(stamp), value) for key, stamp, value in rows}
 
 
-def differences(api: httpx.Client, path: str) -> dict[str, int]:
+def differences(
+    api: httpx.Client, path: str, streams: tuple[str, ...] = tuple(STREAMS)
+) -> dict[str, int]:
     """stream -> number of records that differ between the account and the replica."""
     out = {}
-    for stream in STREAMS:
+    for stream in streams:
         want, got = listing(api, stream), replica(path, stream)
         diff = {k for k in want.keys() | got.keys() if want.get(k) != got.get(k)}
         if diff:

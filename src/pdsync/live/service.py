@@ -69,6 +69,7 @@ class ListenService:
         self._wake = threading.Condition()
         self._catch_up: tuple[str, bool] | None = ("start", True)  # (reason, reconcile)
         self._stopping = False
+        self._stopped = False
         self._busy = False
         self._worker: threading.Thread | None = None
         self._storage_errors = 0
@@ -113,6 +114,10 @@ class ListenService:
         return False
 
     def stop(self) -> None:
+        """Stop receiving, finish the current round, and unregister if asked (idempotent)."""
+        if self._stopped:
+            return
+        self._stopped = True
         self.receiver.stop()
         with self._wake:
             self._stopping = True
