@@ -16,6 +16,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from typing import Any
 
 from cheroot import wsgi
@@ -30,16 +31,6 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024  # a delivery is one record: far below this
 WORKER_THREADS = 16
-_REASONS = {
-    200: "OK",
-    400: "Bad Request",
-    401: "Unauthorized",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    413: "Payload Too Large",
-    422: "Unprocessable Entity",
-    503: "Service Unavailable",
-}
 StartResponse = Callable[..., Any]
 
 
@@ -133,7 +124,7 @@ def _reply(
     headers = [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
     if auth_challenge:
         headers.append(("WWW-Authenticate", 'Basic realm="pdsync listen"'))
-    start_response(f"{status} {_REASONS.get(status, 'Error')}", headers)
+    start_response(f"{status} {HTTPStatus(status).phrase}", headers)
     return [data]
 
 
