@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from pdsync.emulator.server import EmulatorServer
+from pdsync.live.journal import JournalError
 from pdsync.live.service import ListenService
 
 from .conftest import ListenerFactory, api_for, emulator_config, settle
@@ -110,3 +111,22 @@ def test_duplicates_unknown_fields_and_unusable_records(
     assert status["catch_ups"] == 2  # the unknown field asked for a catch-up
     assert any(UNKNOWN_FIELD[:8] in r.getMessage() for r in caplog.records)
     assert service.error is None
+
+
+def test_storage_failure_answers_503_and_asks_for_a_catch_up(
+    listener: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _server, service = listener
+
+    def full_disk(*args: Any) -> bool:
+        raise JournalError("The delivery could not be journaled: disk I/O error")
+
+    monkeypatch.setattr(service.journal, "append", full_disk)
+    answer = post(service, delivery("deal", 1, {"id": 1}, event="lost"))
+    assert answer.status_code == 503  # Pipedrive retries it later
+    monkeypatch.undo()
+    assert service.wait_idle(20)
+    status = service.snapshot()
+    assert status["rejected"] == {"503": 1}
+    assert status["catch_ups"] == 2
+    assert status["last_catch_up"]["reason"] == "deliveries could not be journaled"

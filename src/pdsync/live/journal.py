@@ -30,6 +30,7 @@ from pdsync.errors import PdsyncError
 from pdsync.live.payload import Delivery
 
 MAX_PER_COMMIT = 2000
+COMMIT_TIMEOUT_S = 30.0  # Pipedrive gives up on a delivery after 10 s anyway
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -123,7 +124,8 @@ class Journal:
         """
         ticket = _Ticket(delivery, body, now_ms(), threading.Event())
         self._queue.put(ticket)
-        ticket.done.wait()
+        if not ticket.done.wait(COMMIT_TIMEOUT_S):
+            raise JournalError("The journal did not commit the delivery in time.")
         if ticket.error is not None:
             raise JournalError(f"The delivery could not be journaled: {ticket.error}")
         return ticket.fresh
@@ -162,7 +164,7 @@ class Journal:
                 t.fresh = cursor.rowcount == 1
             conn.execute("COMMIT")
             self.commits += 1
-        except sqlite3.Error as exc:
+        except Exception as exc:  # any failure: these deliveries are refused, not lost silently
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             for t in tickets:

@@ -44,12 +44,14 @@ class ReceiverApp:
         objects: Iterable[str],
         status: Status,
         on_accepted: Callable[[], None] = lambda: None,
+        on_lost: Callable[[str], None] = lambda reason: None,
     ) -> None:
         self.journal = journal
         self.credentials = credentials
         self.objects = frozenset(objects)
         self.status = status
         self.on_accepted = on_accepted
+        self.on_lost = on_lost  # a delivery could not be kept: Pipedrive may give up on it
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
         method = environ.get("REQUEST_METHOD", "GET").upper()
@@ -86,8 +88,8 @@ class ReceiverApp:
             fresh = self.journal.append(delivery, body)
         except JournalError as exc:
             self.status.count("rejected_503")
-            self.status.count("storage_errors")
             log.error("%s", exc.message)
+            self.on_lost("deliveries could not be journaled")
             return 503, {"error": "the delivery could not be stored; retry later"}
         self.status.count("received" if fresh else "duplicate")
         log.debug(

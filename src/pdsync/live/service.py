@@ -72,9 +72,10 @@ class ListenService:
         self._stopped = False
         self._busy = False
         self._worker: threading.Thread | None = None
-        self._storage_errors = 0
         self.error: BaseException | None = None  # what stopped the worker, if anything
-        self.app = ReceiverApp(journal, self.credentials, self.objects, self.status, self._nudge)
+        self.app = ReceiverApp(
+            journal, self.credentials, self.objects, self.status, self._nudge, self.request_catch_up
+        )
         self.receiver = Receiver(self.app, options.host, options.port)
         self.applier: Applier | None = None
         self._next_periodic = 0.0
@@ -163,10 +164,6 @@ class ListenService:
                 if self._catch_up is not None:
                     self._busy = True
                     return "catch_up"
-            if self.status.counts["storage_errors"] != self._storage_errors:
-                self._storage_errors = self.status.counts["storage_errors"]
-                self.request_catch_up("deliveries could not be journaled")
-                continue
             pending = self.journal.pending_count()
             self.status.pending = pending
             if pending and self.applier is not None:
