@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from pdsync.emulator.server import EmulatorServer
+from pdsync.errors import DestinationError
 from pdsync.live.journal import JournalError
 from pdsync.live.service import ListenService
 
@@ -130,3 +131,26 @@ def test_storage_failure_answers_503_and_asks_for_a_catch_up(
     assert status["rejected"] == {"503": 1}
     assert status["catch_ups"] == 2
     assert status["last_catch_up"]["reason"] == "deliveries could not be journaled"
+
+
+def test_a_refused_replica_write_is_retried(
+    listener: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _server, service = listener
+    real = service.destination.write_batch
+    calls: list[int] = []
+
+    def locked_once(batch: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise DestinationError("database is locked")
+        return real(batch)
+
+    monkeypatch.setattr(service.destination, "write_batch", locked_once)
+    data = {"id": 2, "title": "after a retry", "update_time": "2099-01-01T00:00:00Z"}
+    assert post(service, delivery("deal", 2, data, event="retry-me")).status_code == 200
+    assert service.wait_idle(20)
+    with sqlite3.connect(tmp_path / "replica.db") as conn:
+        title = conn.execute("SELECT title FROM deals WHERE id = 2").fetchone()[0]
+    assert title == "after a retry" and len(calls) == 2
+    assert service.snapshot()["failed"] == 0

@@ -134,6 +134,12 @@ def _announce(service: Any, log_format: str) -> None:
         )
         return
     click.echo(f"Listening on {receiver} (deliveries: {service.public_url}/pipedrive)", err=True)
+    if service.options.register and service.options.public_url is None:
+        click.echo(
+            "  Webhooks point at this address: Pipedrive itself needs a public HTTPS URL "
+            "(--public-url, e.g. behind a reverse proxy).",
+            err=True,
+        )
     click.echo(f"Status: {receiver}/status   Stop: Ctrl-C", err=True)
 
 

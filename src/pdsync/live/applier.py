@@ -17,7 +17,8 @@ What remains becomes rows through the catalog and normalisation sync uses, writt
 with ``merge`` (only the columns the delivery carries), and deletes are marked
 (``_pdsync_deleted_at``, never a stub row). Deliveries are settled in the journal
 after the replica commit; a crash in between applies them again, which changes
-nothing (the same versions, checked the same way).
+nothing (the same versions, checked the same way). A write the replica refuses
+leaves its deliveries pending for the next round.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class _Change:
 class RoundResult:
     outcomes: dict[int, Outcome] = field(default_factory=dict)
     unknown_fields: set[str] = field(default_factory=set)  # custom keys the replica lacks
+    write_failed: bool = False  # some deliveries stay pending: the replica refused a write
 
     @property
     def applied(self) -> int:
@@ -135,10 +137,9 @@ class Applier:
         try:
             self._write(run, list(latest.values()))
         except PdsyncError as exc:
-            note = f"replica write failed: {exc.message}"
-            log.error("%s: %s", run.name, note)
-            for change in latest.values():
-                result.outcomes[change.entry.seq] = ("failed", note)
+            # Left pending: the next round tries again (a locked or full database passes).
+            log.error("%s: the replica write failed, will retry: %s", run.name, exc.message)
+            result.write_failed = True
             return
         for change in latest.values():
             result.outcomes[change.entry.seq] = ("applied", None)

@@ -32,6 +32,7 @@ from pdsync.progress import Event
 from pdsync.redact import redact
 
 log = logging.getLogger(__name__)
+RETRY_WRITE_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,10 @@ class ListenService:
         assert self.applier is not None
         result = self.applier.round(self.options.round_size)
         self.status.pending = self.journal.pending_count()
+        if result.write_failed:
+            with self._wake:  # back off before the next try; a stop still wakes us
+                if not self._stopping:
+                    self._wake.wait(RETRY_WRITE_S)
         if result.unknown_fields:
             self.request_catch_up(
                 "a delivery carries custom fields the replica lacks", reconcile=False
