@@ -44,10 +44,12 @@ def custom_values(api: httpx.Client, fields_path: str) -> dict[str, Any]:
     return {f["field_code"]: make(f) for kind, make in values.items() if (f := fields.get(kind))}
 
 
-def table(path: Path, stream: str) -> dict[Any, dict[str, Any]]:
+def table(path: Path, stream: str, *, deleted: bool = False) -> dict[Any, dict[str, Any]]:
+    """Live rows (or, with ``deleted``, rows marked deleted) without pdsync's own columns."""
+    where = "IS NOT NULL" if deleted else "IS NULL"
     with sqlite3.connect(path) as conn:
         conn.row_factory = sqlite3.Row
-        rows = conn.execute(f'SELECT * FROM "{stream}"').fetchall()
+        rows = conn.execute(f'SELECT * FROM "{stream}" WHERE _pdsync_deleted_at {where}').fetchall()
     return {
         row["id"]: {
             k: row[k]
@@ -86,6 +88,10 @@ def test_webhook_rows_equal_sync_rows(tmp_path: Path, start_listener: ListenerFa
 
     for stream in STREAMS:
         live, synced = table(tmp_path / "replica.db", stream), table(fresh, stream)
-        assert live.keys() >= synced.keys(), stream
+        assert live.keys() == synced.keys(), stream
         for key, row in synced.items():
             assert live[key] == row, f"{stream} {key}"
+        # A sync sees only some deletes (deals: all); the listener marks every one it is told.
+        gone = table(tmp_path / "replica.db", stream, deleted=True)
+        assert gone.keys() >= table(fresh, stream, deleted=True).keys(), stream
+        assert all(row.get("is_deleted", 1) for row in gone.values()), stream

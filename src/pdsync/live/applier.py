@@ -37,10 +37,12 @@ from pdsync.live.objects import STREAM_OF
 from pdsync.live.payload import api_record, custom_keys
 from pdsync.live.replica import carried_columns, current_versions
 from pdsync.live.status import Status
+from pdsync.schema import DELETED_AT
 from pdsync.sync.context import StreamRun
 from pdsync.sync.state import format_instant, parse_instant
 
 log = logging.getLogger(__name__)
+IS_DELETED = "is_deleted"
 
 Outcome = tuple[str, str | None]  # (applied | superseded | failed, note)
 
@@ -135,7 +137,7 @@ class Applier:
             latest[change.key] = change
             newest[str(change.key)] = change.entry.event_ms
         try:
-            self._write(run, list(latest.values()))
+            self._write(run, list(latest.values()), replica)
         except PdsyncError as exc:
             # Left pending: the next round tries again (a locked or full database passes).
             log.error("%s: the replica write failed, will retry: %s", run.name, exc.message)
@@ -182,7 +184,7 @@ class Applier:
     def _stale(
         change: _Change,
         newest: Mapping[str, int],
-        replica: Mapping[Any, tuple[str | None, bool]],
+        replica: Mapping[Any, tuple[str | None, str | None]],
         covered: int,
     ) -> str | None:
         """Why ``change`` must not be applied, or None if it is the newest version known."""
@@ -193,19 +195,32 @@ class Applier:
         applied = newest.get(str(change.key))
         if applied is not None and (applied > event_ms or (applied == event_ms and not is_delete)):
             return "a newer delivery of the record was applied"
-        stamp, _ = replica.get(change.key, (None, False))
+        stamp, _ = replica.get(change.key, (None, None))
         update = change.row.get("update_time") if change.row else None
         if stamp is not None and update and parse_instant(str(update)) < parse_instant(stamp):
             return "the replica row is newer"
         return None
 
-    def _write(self, run: StreamRun, changes: list[_Change]) -> None:
+    def _write(
+        self,
+        run: StreamRun,
+        changes: list[_Change],
+        replica: Mapping[Any, tuple[str | None, str | None]],
+    ) -> None:
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
         deletes: dict[str, list[Any]] = defaultdict(list)
+        flag = IS_DELETED if IS_DELETED in run.schema.column_names else None
+        pk = run.spec.primary_key[0]
         for change in changes:
             if change.row is None:
                 mark = format_instant(_iso_from_ms(change.entry.event_ms))
                 deletes[mark].append(change.key)
+                if flag is not None and change.key in replica:
+                    # The row says it too, as a sync's read of a deleted deal does; it keeps
+                    # its mark (never a stub: only rows the replica has).
+                    marked = replica[change.key][1]
+                    row = {pk: change.key, flag: True, DELETED_AT: format_instant(marked or mark)}
+                    groups[(pk, flag, DELETED_AT)].append(row)
             else:
                 groups[change.columns].append({c: change.row.get(c) for c in change.columns})
         for columns, rows in groups.items():

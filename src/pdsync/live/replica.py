@@ -90,11 +90,11 @@ def carried_columns(run: StreamRun, record: Mapping[str, Any]) -> tuple[str, ...
 
 def current_versions(
     destination: Destination, run: StreamRun, keys: Sequence[Any]
-) -> dict[Any, tuple[str | None, bool]]:
-    """key -> (update_time, marked deleted) of the replica's rows among ``keys``."""
+) -> dict[Any, tuple[str | None, str | None]]:
+    """key -> (update_time, ``_pdsync_deleted_at``) of the replica's rows among ``keys``."""
     pk = run.spec.primary_key[0]
     cursor = run.spec.cursor or "update_time"
-    out: dict[Any, tuple[str | None, bool]] = {}
+    out: dict[Any, tuple[str | None, str | None]] = {}
     names = set(run.schema.column_names)
     if cursor not in names:
         return out
@@ -105,5 +105,8 @@ def current_versions(
             f"FROM {quote(run.schema.name)} WHERE {quote(pk)} IN ({literals})"
         )
         for key, stamp, deleted in destination.query(sql):
-            out[key] = (str(stamp) if stamp is not None else None, deleted is not None)
+            out[key] = (
+                str(stamp) if stamp is not None else None,
+                str(deleted) if deleted is not None else None,
+            )
     return out
