@@ -99,6 +99,8 @@ OTHER_ENV = {
     events_config.WRITE_KEY_ENV: "the events write key when the events config has no `write_key`",
     "XDG_CONFIG_HOME": "config directory is `$XDG_CONFIG_HOME/pdsync` (default `~/.config/pdsync`)",
     "APPDATA": "on Windows the config directory is `%APPDATA%\\pdsync`",
+    "PDSYNC_LISTEN_USER": "`pdsync listen`: the Basic user of webhooks you manage (`--no-register`)",
+    "PDSYNC_LISTEN_PASSWORD": "`pdsync listen`: their password (16+ characters); unset: generated",
     "XDG_STATE_HOME": "push journals for standard input go to `$XDG_STATE_HOME/pdsync/push` (default `~/.local/state`)",
 }
 

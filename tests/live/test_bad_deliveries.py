@@ -13,6 +13,7 @@ import pytest
 
 from pdsync.emulator.server import EmulatorServer
 from pdsync.errors import DestinationError
+from pdsync.live.credentials import Credentials
 from pdsync.live.journal import JournalError
 from pdsync.live.service import ListenService
 
@@ -154,3 +155,14 @@ def test_a_refused_replica_write_is_retried(
         title = conn.execute("SELECT title FROM deals WHERE id = 2").fetchone()[0]
     assert title == "after a retry" and len(calls) == 2
     assert service.snapshot()["failed"] == 0
+
+
+def test_credentials_of_self_managed_webhooks(start_listener: ListenerFactory) -> None:
+    mine = Credentials("my-webhooks", "a-password-of-my-own-1234")
+    with EmulatorServer(emulator_config(seed=4)) as server:
+        service = start_listener(server, register=False, credentials=mine)
+        settle(server, service)
+        body = delivery("deal", 1, {"id": 1, "title": "x"}, event="mine")
+        assert post(service, body, ("my-webhooks", "a-password-of-my-own-1234")).status_code == 200
+        assert post(service, body, ("my-webhooks", "another-password-0000")).status_code == 401
+        assert service.journal.get("auth_password") is None  # nothing generated or stored

@@ -97,6 +97,7 @@ def listen(
     from pdsync.live.service import ListenOptions, ListenService
 
     options = ListenOptions(
+        credentials=_credentials_from_env(),
         streams=resolve_streams(streams),
         host=host,
         port=port,
@@ -124,6 +125,23 @@ def listen(
         store.close()
         client.close()
         destination.close()
+
+
+def _credentials_from_env() -> Any:
+    """Credentials of webhooks the user manages (both variables), else None."""
+    import os
+
+    from pdsync.live.credentials import PASSWORD_ENV, USER_ENV, Credentials
+
+    user, password = os.environ.get(USER_ENV), os.environ.get(PASSWORD_ENV)
+    if not user and not password:
+        return None
+    if not user or not password or len(password) < 16:
+        raise ConfigError(
+            f"Set both {USER_ENV} and {PASSWORD_ENV} (a password of 16 characters or more).",
+            hint="Or unset both: pdsync listen then generates credentials for this replica.",
+        )
+    return Credentials(user, password)
 
 
 def _announce(service: Any, log_format: str) -> None:

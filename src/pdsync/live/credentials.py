@@ -40,8 +40,15 @@ class Credentials:
         return hmac.compare_digest(given, expected)
 
 
-def load_or_create(journal: Journal) -> Credentials:
-    """The replica's credentials, generated on first use."""
+USER_ENV = "PDSYNC_LISTEN_USER"
+PASSWORD_ENV = "PDSYNC_LISTEN_PASSWORD"
+
+
+def load_or_create(journal: Journal, given: Credentials | None = None) -> Credentials:
+    """The replica's credentials: ``given`` (webhooks you manage), else stored, else new."""
+    if given is not None:
+        register_secret(given.password)
+        return given
     user, password = journal.get(USER_KEY), journal.get(PASSWORD_KEY)
     if not user or not password:
         user, password = f"pdsync-{secrets.token_hex(4)}", secrets.token_urlsafe(32)

@@ -47,6 +47,7 @@ class ListenOptions:
     reconcile_every: timedelta | None = timedelta(hours=24)
     retention: timedelta = timedelta(days=7)
     round_size: int = 1000
+    credentials: Credentials | None = None  # default: generated and kept in the journal
 
 
 class ListenService:
@@ -66,7 +67,7 @@ class ListenService:
         self.sink = sink
         self.status = Status()
         self.objects = tuple(OBJECT_OF[s] for s in options.streams)
-        self.credentials: Credentials = load_or_create(journal)
+        self.credentials: Credentials = load_or_create(journal, options.credentials)
         self._wake = threading.Condition()
         self._catch_up: tuple[str, bool] | None = ("start", True)  # (reason, reconcile)
         self._stopping = False
