@@ -88,6 +88,7 @@ EMULATOR_HELP = {
     "access_token_ttl": "OAuth access token lifetime, seconds",
     "webhook_retry_delays": "seconds between webhook delivery attempts",
     "webhook_timeout": "seconds a webhook receiver has to answer",
+    "webhook_faults": "`drop=0.02,duplicate=0.05,reorder=0.05[,delay=…]`, see [faults](emulator-limits-and-faults.md#webhooks)",
     "extra_tokens": "more API tokens: token → user id",
     "quirks": "deliberate departures from Pipedrive (`ignore_sort`), see [faults](emulator-limits-and-faults.md)",
 }
@@ -99,6 +100,8 @@ OTHER_ENV = {
     events_config.WRITE_KEY_ENV: "the events write key when the events config has no `write_key`",
     "XDG_CONFIG_HOME": "config directory is `$XDG_CONFIG_HOME/pdsync` (default `~/.config/pdsync`)",
     "APPDATA": "on Windows the config directory is `%APPDATA%\\pdsync`",
+    "PDSYNC_LISTEN_USER": "`pdsync listen`: the Basic user of webhooks you manage (`--no-register`)",
+    "PDSYNC_LISTEN_PASSWORD": "`pdsync listen`: their password (16+ characters); unset: generated",
     "XDG_STATE_HOME": "push journals for standard input go to `$XDG_STATE_HOME/pdsync/push` (default `~/.local/state`)",
 }
 

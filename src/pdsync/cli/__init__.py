@@ -38,6 +38,7 @@ COMMANDS: dict[str, str] = {
     "merge": "pdsync.cli.actions:merge",
     "api": "pdsync.cli.api:api",
     "events": "pdsync.cli.events:events",
+    "listen": "pdsync.cli.listen:listen",
     "emulator": "pdsync.cli.emulator:emulator",
 }
 

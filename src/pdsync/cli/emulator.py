@@ -30,6 +30,8 @@ def emulator() -> None:
 @click.option(
     "--token", default=None, help="API token clients must send (default: a fixed demo token)."
 )
+@click.option("--webhook-faults", default=None,
+              help="Webhook delivery faults, e.g. 'drop=0.02,duplicate=0.05,reorder=0.05'.")  # fmt: skip
 @click.option("--latency-ms", default=0.0, type=float, help="Base latency per request.")
 @click.option("--faults", default=None, help="'rate=0.2' or 'script=PATH' (see docs/emulator.md).")
 @click.option("--no-rate-limits", is_flag=True, help="Turn off burst window and daily budget.")
@@ -44,6 +46,7 @@ def serve(
     plan: str,
     seats: int,
     token: str | None,
+    webhook_faults: str | None,
     latency_ms: float,
     faults: str | None,
     no_rate_limits: bool,
@@ -63,6 +66,7 @@ def serve(
         ) from None
     if token:
         config.token = token
+    config.webhook_faults = webhook_faults  # checked when the server starts its webhooks
     try:
         server = EmulatorServer(config, host=host, port=port)
     except OSError as exc:

@@ -68,6 +68,7 @@ class EmulatorConfig:
     access_token_ttl: int = 3599  # seconds, as Pipedrive's example
     webhook_retry_delays: tuple[float, ...] = (3.0, 30.0, 150.0)
     webhook_timeout: float = 10.0
+    webhook_faults: str | None = None  # "drop=0.02,duplicate=0.05,reorder=0.05" (webhook_faults)
     extra_tokens: dict[str, int] = field(default_factory=dict)  # token -> user id
     quirks: frozenset[str] = frozenset()  # names from QUIRKS
 

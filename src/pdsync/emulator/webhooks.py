@@ -7,6 +7,9 @@ with HTTP Basic auth when ``http_auth_user``/``http_auth_password`` are set.
 ``last_delivery_time`` and ``last_http_status`` follow every attempt. As on Pipedrive,
 ten failed first attempts in a row ban a webhook for 30 minutes (events are lost
 meanwhile). Version ``"1.0"`` webhooks are refused with a 400: the emulator speaks v2.
+Deliveries run on several threads, so their order is not guaranteed (as on Pipedrive);
+``config.webhook_faults`` drops, duplicates, reorders or delays some on purpose
+(:mod:`webhook_faults`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from pdsync.emulator.edge_clock import Clock
 from pdsync.emulator.http import Request, Response, Router
 from pdsync.emulator.stats import Stats
 from pdsync.emulator.webhook_delivery import Attempt, Deliverer, Outcome
+from pdsync.emulator.webhook_faults import DUPLICATE_GAP_S, FaultPlanner, parse_webhook_faults
 from pdsync.emulator.webhook_payload import (
     COMPANY_ID,
     EventEnvelope,
@@ -108,7 +112,9 @@ class Webhooks:
         self._banned_until: dict[int, float] = {}
         self._next_id = 1
         self._sequence = 0
+        self._last_event_ms = 0
         self.host = f"{config.company_domain}.pipedrive.com"
+        self.faults = FaultPlanner(parse_webhook_faults(config.webhook_faults), config.seed)
         self.deliverer = Deliverer(
             self._prepare,
             self._report,
@@ -193,8 +199,10 @@ class Webhooks:
     # -- events -----------------------------------------------------------------------
     def on_change(self, event: ChangeEvent) -> None:
         """Store listener: queue one delivery per matching webhook (never blocks on HTTP)."""
-        now = self.clock.time()
         with self._lock:
+            # Distinct, increasing event times (ms), as subscribers order deliveries by them.
+            self._last_event_ms = max(round(self.clock.time() * 1000), self._last_event_ms + 1)
+            now = self._last_event_ms / 1000
             targets = [h["id"] for h in self._hooks.values() if self._wants(h, event, now)]
             if not targets:
                 return
@@ -202,9 +210,20 @@ class Webhooks:
             correlation = uuid.uuid5(
                 uuid.NAMESPACE_URL, f"pdsync-emulator:{self.config.seed}:{self._sequence}"
             )
-        envelope = EventEnvelope(event, now, str(correlation), self._sequence)
+            sequence = self._sequence
+        envelope = EventEnvelope(event, now, str(correlation), sequence)
         for hook_id in targets:
-            self.deliverer.submit(Attempt(hook_id, 1, envelope))
+            plan = self.faults.plan(sequence, hook_id)
+            if plan.copies == 0:
+                self.stats.webhook("fault_dropped")
+            elif plan.copies == 2:
+                self.stats.webhook("fault_duplicated")
+            elif plan.delay > 0:
+                self.stats.webhook("fault_held_back")
+            for copy in range(plan.copies):
+                self.deliverer.submit(
+                    Attempt(hook_id, 1, envelope), plan.delay + copy * DUPLICATE_GAP_S
+                )
 
     def _wants(self, hook: Mapping[str, Any], event: ChangeEvent, now: float) -> bool:
         if self._banned_until.get(hook["id"], 0.0) > now:
