@@ -166,3 +166,32 @@ def test_credentials_of_self_managed_webhooks(start_listener: ListenerFactory) -
         assert post(service, body, ("my-webhooks", "a-password-of-my-own-1234")).status_code == 200
         assert post(service, body, ("my-webhooks", "another-password-0000")).status_code == 401
         assert service.journal.get("auth_password") is None  # nothing generated or stored
+
+
+def test_a_delete_before_its_create_brings_the_last_state_marked(
+    listener: Any, tmp_path: Path
+) -> None:
+    """Deliveries run in parallel: a record's delete can overtake its create. The delete's
+    ``previous`` is the record's last state, so the row still arrives, whole and marked;
+    the late create is older and changes nothing."""
+    server, service = listener
+    with api_for(server) as api:
+        record = api.get("/api/v2/deals/5").raise_for_status().json()["data"]
+    record = {**record, "id": 987_654, "title": "Overtaken by its delete"}
+    gone = {
+        "meta": {"action": "delete", "entity": "deal", "entity_id": "987654", "id": "e-del",
+                 "timestamp": "2099-01-01T00:00:01.000Z", "version": "2.0", "attempt": 1},
+        "data": None,
+        "previous": record,
+    }  # fmt: skip
+    assert post(service, json.dumps(gone).encode()).status_code == 200
+    created = delivery("deal", 987_654, record, event="e-create", action="create")
+    created = created.replace(b"2099-01-01T00:00:00.000Z", b"2098-01-01T00:00:00.000Z")
+    assert post(service, created).status_code == 200
+    assert service.wait_idle(20.0)
+    with sqlite3.connect(tmp_path / "replica.db") as conn:
+        row = conn.execute(
+            "SELECT title, is_deleted, _pdsync_deleted_at FROM deals WHERE id = 987654"
+        ).fetchone()
+    assert row is not None and row[0] == "Overtaken by its delete"
+    assert row[1] == 1 and row[2] is not None

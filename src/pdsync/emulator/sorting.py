@@ -46,7 +46,9 @@ def parse_sort(raw: str, allowed: Collection[str], what: str) -> tuple[SortField
         name = words[0]
         if name not in allowed:
             choices = ", ".join(sorted(allowed))
-            raise SortError(f"Parameter 'sort' cannot sort {what} by '{name}'; use one of: {choices}")
+            raise SortError(
+                f"Parameter 'sort' cannot sort {what} by '{name}'; use one of: {choices}"
+            )
         descending = len(words) == 2 and DIRECTIONS[words[1].upper()]
         fields.append(SortField(name, descending))
     return tuple(fields)

@@ -53,6 +53,7 @@ class _Change:
     key: Any
     row: dict[str, Any] | None = None  # None: a delete
     columns: tuple[str, ...] = ()
+    last_state: dict[str, Any] | None = None  # a delete's ``previous``, as a row
 
 
 @dataclass
@@ -151,7 +152,16 @@ class Applier:
         try:
             doc = json.loads(entry.body)
             if entry.action == "delete":
-                return _Change(entry, _key_of(run, entry.entity_id))
+                # A delete carries the record's last state in ``previous``: a record the
+                # replica never had (its create came later, or before the replica existed)
+                # still arrives whole and marked, as sync brings in deleted deals.
+                previous = doc.get("previous")
+                last = (
+                    run.to_rows([api_record(run.spec, previous)])[0]
+                    if isinstance(previous, dict) and previous.get("id") is not None
+                    else None
+                )
+                return _Change(entry, _key_of(run, entry.entity_id), last_state=last)
             record = api_record(run.spec, doc["data"])
             row = run.to_rows([record])[0]
         except PdsyncError as exc:
@@ -215,7 +225,11 @@ class Applier:
             if change.row is None:
                 mark = format_instant(_iso_from_ms(change.entry.event_ms))
                 deletes[mark].append(change.key)
-                if flag is not None and change.key in replica:
+                if change.key not in replica and change.last_state is not None:
+                    # Never a stub: the whole last state, marked deleted.
+                    whole = {**change.last_state, **({flag: True} if flag else {})}
+                    groups[tuple(c.name for c in run.schema.columns)].append(whole)
+                elif flag is not None and change.key in replica:
                     # The row says it too, as a sync's read of a deleted deal does; it keeps
                     # its mark (never a stub: only rows the replica has).
                     marked = replica[change.key][1]
