@@ -13,13 +13,25 @@ import httpx
 
 
 class Readback:
-    def __init__(self, url: str, token: str) -> None:
+    """``retries`` > 0 reads through an emulator that injects faults: an answer that is
+    not a 200 with ``data`` (5xx, reset, bad JSON, ``data: null``) is asked again."""
+
+    def __init__(self, url: str, token: str, *, retries: int = 0) -> None:
         self.http = httpx.Client(base_url=url, headers={"x-api-token": token}, timeout=10)
+        self.retries = retries
 
     def close(self) -> None:
         self.http.close()
 
     def get(self, path: str, **params: Any) -> Any:
+        for _ in range(self.retries):
+            try:
+                response = self.http.get(path, params=params)
+                body = response.json()
+            except (httpx.HTTPError, ValueError):
+                continue
+            if response.status_code == 200 and body.get("data") is not None:
+                return body
         response = self.http.get(path, params=params)
         assert response.status_code == 200, f"GET {path}: {response.status_code} {response.text}"
         body = response.json()
