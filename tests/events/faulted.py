@@ -8,6 +8,7 @@ the destination and the worker, whose clock is fake: backoff costs no real time.
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 from collections.abc import Iterator, Mapping, Sequence
@@ -41,6 +42,27 @@ class Delivered:
     user_key: str
     group_key: str
     faults: int
+
+
+def deliver_all(
+    client: PipedriveClient,
+    cfg: EventsConfig,
+    outbox: Outbox,
+    clock: FakeClock,
+    events: Sequence[Mapping[str, Any]],
+) -> None:
+    """Queue ``events`` and run the real worker until none is pending (fake clock: backoff
+    costs no real time)."""
+    outbox.insert([parse_event(copy.deepcopy(dict(e))) for e in events])
+    worker = DeliveryWorker(
+        outbox,
+        PipedriveDestination(client, cfg, outbox),
+        retry=cfg.retry,
+        clock=clock,
+        sleep=clock.sleep,
+        rng=random.Random(3),
+    )
+    assert worker.drain(timeout=3600), "events still pending"
 
 
 def events_config(tmp_path: Path, **extra: Any) -> EventsConfig:
@@ -84,16 +106,7 @@ def deliver_with_faults(
         outbox = Outbox(tmp_path / "outbox.db", clock=clock)
         readback = Readback(srv.url, srv.config.token)
         try:
-            outbox.insert([parse_event(dict(e)) for e in events])
-            worker = DeliveryWorker(
-                outbox,
-                PipedriveDestination(client, cfg, outbox),
-                retry=cfg.retry,
-                clock=clock,
-                sleep=clock.sleep,
-                rng=random.Random(3),
-            )
-            assert worker.drain(timeout=3600), "events still pending"
+            deliver_all(client, cfg, outbox, clock, events)
             results = {}
             for event in events:
                 state, result, _ = outbox.result_of(str(event["messageId"]))

@@ -116,6 +116,11 @@ class Row:
 
 PERSONS_SEARCH = "GET /api/v2/persons/search"
 NEW = [identify("ann", "m1")]
+ALIAS_OLD_TO_NEW = [
+    identify("old", "m1"),
+    identify("new", "m2"),
+    {"type": "alias", "previousId": "old", "userId": "new", "messageId": "m3"},
+]
 
 TRANSIENT = [
     *(
@@ -198,26 +203,18 @@ TRANSIENT = [
         [one_of("notes", "ann", content="Loves it")],
         config={"track_objects": {"Feedback": "note"}},
     ),
-    Row(
-        "merge 502 after it landed, repeated by the client (404)",
-        [rule("PUT /api/v1/persons/*/merge", "502", apply=True)],
-        [
-            identify("old", "m1"),
-            identify("new", "m2"),
-            {"type": "alias", "previousId": "old", "userId": "new", "messageId": "m3"},
-        ],
-        [merged("old", "new")],
-        client_retries=2,
-    ),
-    Row(
-        "merge reset after it landed, event retried",
-        [rule("PUT /api/v1/persons/*/merge", "reset", apply=True)],
-        [
-            identify("old", "m1"),
-            identify("new", "m2"),
-            {"type": "alias", "previousId": "old", "userId": "new", "messageId": "m3"},
-        ],
-        [merged("old", "new")],
+    *(
+        Row(
+            f"merge {kind} after it landed, {how}",
+            [rule("PUT /api/v1/persons/*/merge", kind, apply=True)],
+            ALIAS_OLD_TO_NEW,
+            [merged("old", "new")],
+            client_retries=retries,
+        )
+        for kind, how, retries in (
+            ("502", "repeated by the client (404)", 2),
+            ("reset", "event retried", 0),
+        )
     ),
 ]
 

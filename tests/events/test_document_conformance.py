@@ -12,7 +12,6 @@ only what the destination says it did.
 from __future__ import annotations
 
 import copy
-import random
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,14 +22,11 @@ import pytest
 
 from pdsync.api.client import PipedriveClient
 from pdsync.config import Connection
-from pdsync.events_dest.model import parse_event
 from pdsync.events_dest.outbox import Outbox
-from pdsync.events_dest.rules import PipedriveDestination
-from pdsync.events_dest.worker import DeliveryWorker
 
 from .conftest import FakeClock
 from .emulated import GROUP_FIELD, PLAN_FIELD, SOURCE_FIELD, USER_FIELD, create_fields, emulator
-from .faulted import events_config
+from .faulted import deliver_all, events_config
 from .readback import Readback
 
 # -- the document's examples -------------------------------------------------------
@@ -148,16 +144,7 @@ def deliver(
     clock = FakeClock()
     outbox = Outbox(tmp_path / f"outbox-{uuid.uuid4().hex[:6]}.db", clock=clock)
     try:
-        outbox.insert([parse_event(copy.deepcopy(e)) for e in events])
-        worker = DeliveryWorker(
-            outbox,
-            PipedriveDestination(client, cfg, outbox),
-            retry=cfg.retry,
-            clock=clock,
-            sleep=clock.sleep,
-            rng=random.Random(1),
-        )
-        assert worker.drain(timeout=600)
+        deliver_all(client, cfg, outbox, clock, events)
         states, results = {}, {}
         for event in events:
             state, result, _ = outbox.result_of(event["messageId"])
