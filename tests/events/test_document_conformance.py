@@ -235,6 +235,20 @@ def _(a: Account, tmp: Path) -> None:
     assert next(iter(out.results.values()))["action"] == "updated"
 
 
+@row("identify: found behind five search hits that hold the userId in another field")
+def _(a: Account, tmp: Path) -> None:
+    user = uid()
+    for n in range(5):  # older records, so the search lists them first
+        decoy = a.new_person(f"Decoy {n}")
+        a.pipedrive.http.patch(
+            f"/api/v2/persons/{decoy}", json={"custom_fields": {a.keys[ROLE_TEXT]: user}}
+        )
+    person_id = a.new_person("The one", user)
+    deliver(a, tmp, [ev("identify", userId=user, traits={"name": "Found"})])
+    assert only_person(a, user)["id"] == person_id
+    assert a.pipedrive.person(person_id)["name"] == "Found"  # type: ignore[index]
+
+
 @row("identify: not found, create off -> dead letter, nobody created")
 def _(a: Account, tmp: Path) -> None:
     user = uid()
