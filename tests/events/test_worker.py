@@ -123,6 +123,16 @@ def test_an_account_refusal_pauses_delivery_and_dead_letters_nothing(
     assert {worker.step().message_id, worker.step().message_id} == {"a1", "b1"}
 
 
+def test_a_one_shot_drain_stops_on_an_account_refusal_and_keeps_the_events(
+    outbox: Outbox, deliverer: RecordingDeliverer, worker: DeliveryWorker
+) -> None:
+    _queue(outbox, _track("ann", "a1"))
+    deliverer.failures.append(AuthError("bad token", status=401))
+    with pytest.raises(AuthError):
+        worker.drain(timeout=3600)
+    assert outbox.status().pending == 1 and outbox.dead_letters() == []
+
+
 @pytest.mark.parametrize(
     "error",
     [EventRejected("No Pipedrive person has userId 'x'"), NotFoundError("gone", status=404)],

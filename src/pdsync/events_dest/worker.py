@@ -80,6 +80,7 @@ class DeliveryWorker:
         self._sleep = sleep or self._interruptible_sleep
         self._rng = rng or random.Random()
         self._paused_until = 0.0
+        self.refused: PdsyncError | None = None  # Pipedrive refuses the account (401/402)
 
     def notify(self) -> None:
         """New events arrived: stop waiting."""
@@ -103,10 +104,16 @@ class DeliveryWorker:
                 self._sleep(min(outcome.wait, IDLE_POLL_SECONDS))
 
     def drain(self, *, timeout: float) -> bool:
-        """Deliver until nothing is pending (True) or ``timeout`` seconds pass (False)."""
+        """Deliver until nothing is pending (True) or ``timeout`` seconds pass (False).
+
+        Raises the refusal when Pipedrive refuses the account (401/402): waiting cannot
+        help a one-shot run, and the events stay queued for after the fix.
+        """
         deadline = self.clock() + timeout
         while self.clock() < deadline:
             outcome = self.step()
+            if outcome.state == "paused" and self.refused is not None:
+                raise self.refused
             if outcome.state == "idle" and self.outbox.status().pending == 0:
                 return True
             if outcome.wait > 0:
@@ -129,6 +136,7 @@ class DeliveryWorker:
             )
             return StepOutcome("paused", mid, wait=self._paused_until - now)
         except (AuthError, PaymentRequiredError) as exc:
+            self.refused = exc
             self._paused_until = now + ACCOUNT_PAUSE_SECONDS
             self.outbox.schedule_retry(
                 pending.seq, at=self._paused_until, error=exc.message, count_attempt=False
@@ -151,6 +159,7 @@ class DeliveryWorker:
             return self._failed(
                 pending, now, f"unexpected error: {redact(repr(exc))}", transient=True
             )
+        self.refused = None
         self.outbox.mark_delivered(pending.seq, result)
         return StepOutcome("delivered", mid)
 
