@@ -10,7 +10,6 @@ fall-backs. Group, track and alias are in test_document_conformance.py.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,17 +27,9 @@ from .conformance import (
     emails,
     ev,
     only_person,
-    open_account,
     uid,
 )
 from .emulated import USER_FIELD
-
-
-@pytest.fixture(scope="module")
-def account() -> Iterator[Account]:
-    with open_account() as opened:
-        yield opened
-
 
 rows = Rows()
 

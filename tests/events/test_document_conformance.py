@@ -13,7 +13,6 @@ test_conformance_identify.py; this module holds group, track and alias.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,18 +29,10 @@ from .conformance import (
     ev,
     only_org,
     only_person,
-    open_account,
     uid,
 )
 from .emulated import GROUP_FIELD, PLAN_FIELD, SOURCE_FIELD, USER_FIELD
 from .test_conformance_identify import rows as identify_rows
-
-
-@pytest.fixture(scope="module")
-def account() -> Iterator[Account]:
-    with open_account() as opened:
-        yield opened
-
 
 rows = Rows()
 
