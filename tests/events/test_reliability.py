@@ -185,7 +185,9 @@ def _ensure_field(pipedrive: Readback, fields_path: str, name: str) -> None:
 def test_kill_9_while_lookups_fail_transiently_applies_every_event_once(tmp_path: Path) -> None:
     """Done-when of issue 17: faults at rate 0.2, every kind, on every API request (searches,
     re-checks, creates, read-backs), and a kill -9 mid-delivery: every event ends applied
-    exactly once, with one person per user and one organization per groupId."""
+    exactly once, with one person per user and one organization per groupId. (A `timeout`
+    holds its answer 0.3 s, which serve's 30 s client timeout sees as latency; real client
+    timeouts after a landed write are rows of test_delivery_faults.py.)"""
     with emulator(latency_ms=2, faults="rate=0.2,timeout_s=0.3", seed=7) as srv:
         pipedrive = Readback(srv.url, srv.config.token, retries=30)
         _ensure_field(pipedrive, "personFields", "App user id")
