@@ -68,7 +68,8 @@ def search_exact(
     Pipedrive answers a search that finds nothing with ``data: {"items": []}``. Any other
     shape (``data: null``, no ``items``) is an anomaly, not proof of absence: reading it
     as "no match" would make push and events create a duplicate, so it raises a
-    transient :class:`~pdsync.errors.ServerError` and the caller retries.
+    transient :class:`~pdsync.errors.ServerError` and the caller retries. So does a hit
+    without a record id: it cannot be checked, and skipping it could hide the match.
     """
     params = {"term": term, "fields": fields, "exact_match": "true"}
     limit = min(DEFAULT_LIMIT, most) if most else DEFAULT_LIMIT
@@ -84,7 +85,16 @@ def search_exact(
                 f"(data: {json.dumps(data)[:60]}); it is retried, never read as no match.",
                 hint="This is a Pipedrive anomaly; pdsync retries it. If it persists, try later.",
             )
-        found += [hit.get("item", hit) for hit in data["items"] if isinstance(hit, Mapping)]
+        for hit in data["items"]:
+            item = hit.get("item", hit) if isinstance(hit, Mapping) else None
+            if not isinstance(item, Mapping) or item.get("id") is None:
+                # A hit without its record cannot be checked; dropping it could hide the match.
+                raise ServerError(
+                    f"Pipedrive answered a search of {search_path} with a hit that has no "
+                    f"record id ({json.dumps(hit, default=str)[:60]}); it is retried.",
+                    hint="This is a Pipedrive anomaly; pdsync retries it. If it persists, try later.",
+                )
+            found.append(dict(item))
         page = paginator.next_params(body)
     return found[:most] if most else found
 

@@ -104,3 +104,12 @@ def service(
 ) -> Iterator[EventsService]:
     with EventsService(config, deliverer, port=0, outbox=outbox) as svc:
         yield svc
+
+
+@pytest.fixture(scope="module")
+def account() -> Iterator[Any]:
+    """The emulated account of the document conformance rows (one per test module)."""
+    from .conformance import open_account  # it imports this module's FakeClock
+
+    with open_account() as opened:
+        yield opened

@@ -136,3 +136,19 @@ def test_send_exits_9_when_events_end_as_dead_letters(tmp_path: Path) -> None:
     assert result.exit_code == 9, result.output
     assert "1 event(s)" in result.output and "dead letters" in result.output
     assert "events status --dead" in result.output
+
+
+def test_send_with_a_refused_token_stops_at_once_and_keeps_the_events(tmp_path: Path) -> None:
+    with emulator() as srv:
+        line = {"type": "identify", "userId": "t-1", "messageId": "t-id", "traits": {"name": "T"}}
+        events = tmp_path / "events.jsonl"
+        events.write_text(json.dumps(line) + "\n")
+        config = write_config(tmp_path, "wk-send-3")
+        env = {"PIPEDRIVE_API_TOKEN": "not-the-token-0000", "PIPEDRIVE_BASE_URL": srv.url}
+        args = ["events", "send", str(events), "--config", str(config), "--wait", "600"]
+        result = CliRunner().invoke(main, args, env=env)
+    assert result.exit_code == 4, result.output  # AuthError's exit code, not a 600 s wait
+    assert "rejected the credentials" in result.output
+    box = Outbox(tmp_path / "outbox.db")
+    assert box.status().pending == 1 and box.dead_letters() == []
+    box.close()

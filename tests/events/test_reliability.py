@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -17,6 +18,7 @@ from pdsync.api.client import PipedriveClient
 from .conftest import auth
 from .emulated import all_leads, all_persons, client_for, create_fields, emulator, field_key
 from .process import ServeProcess, free_port, write_config
+from .readback import Readback
 
 KEY = "wk-reliability-42"
 LITE_BURST_LIMIT = 20  # requests per token per 2 s on plan lite
@@ -137,3 +139,107 @@ def _noisy_neighbour(url: str, token: str) -> None:
         for _ in range(LITE_BURST_LIMIT):
             if http.get(url + "/api/v2/deals", params={"limit": 1}).status_code in (403, 429):
                 return
+
+
+FAULTY_USERS = 20
+FAULTY_GROUPS = 3
+
+
+def _faulty_events() -> list[tuple[str, dict[str, Any]]]:
+    """identify, group, track for each user; users share a few organizations."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    for i in range(FAULTY_USERS):
+        user, gid = f"faulty-{i}", f"org-{i % FAULTY_GROUPS}"
+        out.append(
+            ("identify", {"userId": user, "messageId": f"id-{i}", "traits": {"name": f"U {i}"}})
+        )
+        out.append(
+            (
+                "group",
+                {
+                    "userId": user,
+                    "groupId": gid,
+                    "messageId": f"gr-{i}",
+                    "traits": {"name": f"Org {gid}"},
+                },
+            )
+        )
+        out.append(("track", {"userId": user, "messageId": f"tr-{i}", "event": "Signed Up"}))
+    return out
+
+
+def _ensure_field(pipedrive: Readback, fields_path: str, name: str) -> None:
+    """Create a custom field through faults: POST, then check it exists (a POST may land
+    although its answer was lost, so it is never sent again once the field is there)."""
+    for _ in range(20):
+        if any(f["field_name"] == name for f in pipedrive.all_v2(f"/api/v2/{fields_path}")):
+            return
+        with contextlib.suppress(httpx.HTTPError):
+            pipedrive.http.post(
+                f"/api/v2/{fields_path}", json={"field_name": name, "field_type": "varchar"}
+            )
+    raise AssertionError(f"could not create {name!r} through the faults")
+
+
+@pytest.mark.slow
+def test_kill_9_while_lookups_fail_transiently_applies_every_event_once(tmp_path: Path) -> None:
+    """Done-when of issue 17: faults at rate 0.2, every kind, on every API request (searches,
+    re-checks, creates, read-backs), and a kill -9 mid-delivery: every event ends applied
+    exactly once, with one person per user and one organization per groupId. (A `timeout`
+    holds its answer 0.3 s, which serve's 30 s client timeout sees as latency; real client
+    timeouts after a landed write are rows of test_delivery_faults.py.)"""
+    with emulator(latency_ms=2, faults="rate=0.2,timeout_s=0.3", seed=7) as srv:
+        pipedrive = Readback(srv.url, srv.config.token, retries=30)
+        _ensure_field(pipedrive, "personFields", "App user id")
+        _ensure_field(pipedrive, "organizationFields", "App group id")
+        config = write_config(tmp_path, KEY)
+        port = free_port()
+        items = _faulty_events()
+        serve = ServeProcess(config, srv.url, srv.config.token, port)
+        acked: list[str] = []
+        try:
+            _sender(serve.url, items, acked)
+            deadline = time.monotonic() + 20
+            while serve.health()["delivered"] < len(items) // 4:
+                assert time.monotonic() < deadline, f"no progress: {serve.health()}"
+                time.sleep(0.01)
+        finally:
+            serve.kill9()  # mid-delivery: some requests in flight, some events retrying
+        serve = ServeProcess(config, srv.url, srv.config.token, port)
+        try:
+            resent: list[str] = []
+            _sender(serve.url, items, resent)
+            health = _wait_drained(serve, expected=len(items), timeout=60)
+        finally:
+            serve.stop()
+        stats = httpx.get(srv.url + "/_emulator/stats", timeout=5).json()
+        assert len(stats["faults_injected"]) >= 6, stats["faults_injected"]  # most kinds met
+        assert health["failed"] == 0 and health["delivered"] == len(items), health
+        _assert_applied_once(pipedrive, items)
+        pipedrive.close()
+
+
+def _assert_applied_once(pipedrive: Readback, items: list[tuple[str, dict[str, Any]]]) -> None:
+    user_key = pipedrive.field_key("personFields", "App user id")
+    group_key = pipedrive.field_key("organizationFields", "App group id")
+    persons = pipedrive.all_v2("/api/v2/persons")
+    orgs = pipedrive.all_v2("/api/v2/organizations")
+    by_user = Counter(str((p.get("custom_fields") or {}).get(user_key)) for p in persons)
+    by_group = Counter(str((o.get("custom_fields") or {}).get(group_key)) for o in orgs)
+    person = {str((p.get("custom_fields") or {}).get(user_key)): p for p in persons}
+    org_id = {str((o.get("custom_fields") or {}).get(group_key)): o["id"] for o in orgs}
+    leads = Counter(
+        lead["person_id"]
+        for lead in pipedrive.all_v1("/api/v1/leads")
+        if lead["title"] == "Signed Up"
+    )
+    for kind, body in items:
+        user = body["userId"]
+        assert by_user[user] == 1, f"{by_user[user]} persons for {user}"
+        if kind == "identify":
+            assert person[user]["name"] == body["traits"]["name"]
+        if kind == "group":
+            assert by_group[body["groupId"]] == 1, f"{by_group[body['groupId']]} orgs"
+            assert person[user]["org_id"] == org_id[body["groupId"]]
+        if kind == "track":
+            assert leads[person[user]["id"]] == 1, f"{leads[person[user]['id']]} leads for {user}"

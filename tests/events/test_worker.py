@@ -7,8 +7,10 @@ import random
 import pytest
 
 from pdsync.errors import (
+    AuthError,
     DailyBudgetExhaustedError,
     NotFoundError,
+    PaymentRequiredError,
     RateLimitError,
     ServerError,
     TransportError,
@@ -97,6 +99,38 @@ def test_daily_budget_pauses_everything_until_reset(
     assert paused.state == "paused" and paused.wait == pytest.approx(600)
     clock.sleep(600)
     assert {worker.step().message_id, worker.step().message_id} == {"a1", "b1"}
+
+
+@pytest.mark.parametrize(
+    "error",
+    [AuthError("bad token", status=401), PaymentRequiredError("closed", status=402)],
+)
+def test_an_account_refusal_pauses_delivery_and_dead_letters_nothing(
+    outbox: Outbox,
+    deliverer: RecordingDeliverer,
+    worker: DeliveryWorker,
+    clock: FakeClock,
+    error: Exception,
+) -> None:
+    _queue(outbox, _track("ann", "a1"), _track("bob", "b1"))
+    deliverer.failures += [error] * 20  # far more than max_attempts
+    for _ in range(20):
+        assert worker.step().state == "paused"
+        paused = worker.step()
+        assert paused.state == "paused" and paused.wait == pytest.approx(60)
+        clock.sleep(60)
+    assert outbox.dead_letters() == []
+    assert {worker.step().message_id, worker.step().message_id} == {"a1", "b1"}
+
+
+def test_a_one_shot_drain_stops_on_an_account_refusal_and_keeps_the_events(
+    outbox: Outbox, deliverer: RecordingDeliverer, worker: DeliveryWorker
+) -> None:
+    _queue(outbox, _track("ann", "a1"))
+    deliverer.failures.append(AuthError("bad token", status=401))
+    with pytest.raises(AuthError):
+        worker.drain(timeout=3600)
+    assert outbox.status().pending == 1 and outbox.dead_letters() == []
 
 
 @pytest.mark.parametrize(

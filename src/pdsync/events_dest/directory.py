@@ -65,7 +65,13 @@ class Directory:
             if self._holds(cached, key, app_id):
                 return cached
             self.identities.remember_identity(self.keyed.kind, app_id, None)
-        for candidate in self._search(app_id):
+        first = self._search(app_id, most=MAX_SEARCH_CANDIDATES)
+        candidates = first
+        if len(first) >= MAX_SEARCH_CANDIDATES:
+            # The first few hits may all be other records holding the same text in another
+            # field; "not among them" is no proof of absence, so walk every hit.
+            candidates = [*first, *(c for c in self._search(app_id) if c not in first)]
+        for candidate in candidates:
             if self._holds(candidate, key, app_id):
                 self.identities.remember_identity(self.keyed.kind, app_id, candidate)
                 return candidate
@@ -105,8 +111,7 @@ class Directory:
     def app_id(self, pipedrive_id: int) -> str | None:
         """The app's id stored on a record, or None (no such record, or no id stored)."""
         record = self._get(pipedrive_id)
-        value = (record or {}).get("custom_fields", {}) or {}
-        found = value.get(self.key_field()) if isinstance(value, dict) else None
+        found = None if record is None else record["custom_fields"].get(self.key_field())
         return str(found) if found not in (None, "") else None
 
     def remember(self, app_id: str, pipedrive_id: int) -> None:
@@ -115,32 +120,33 @@ class Directory:
     def forget(self, app_id: str) -> None:
         self.identities.remember_identity(self.keyed.kind, app_id, None)
 
-    def _search(self, app_id: str) -> list[int]:
+    def _search(self, app_id: str, most: int | None = None) -> list[int]:
         path = f"{self.keyed.entity}/search"
-        hits = search_exact(self.client, path, app_id, "custom_fields", most=MAX_SEARCH_CANDIDATES)
-        return [int(hit["id"]) for hit in hits if hit.get("id") is not None]
+        hits = search_exact(self.client, path, app_id, "custom_fields", most=most)
+        return [int(hit["id"]) for hit in hits]  # search_exact refuses hits without an id
 
     def _holds(self, pipedrive_id: int, key: str, app_id: str) -> bool:
         record = self._get(pipedrive_id)
         if record is None:
             return False
-        value = (record.get("custom_fields") or {}).get(key)
+        value = record["custom_fields"].get(key)
         return value is not None and str(value) == app_id
 
     def _get(self, pipedrive_id: int) -> dict[str, Any] | None:
+        """The live record, or None when Pipedrive says it is gone (404, or deleted/merged)."""
+        path = f"{self.keyed.entity}/{pipedrive_id}"
         try:
-            data = self.client.request("GET", f"{self.keyed.entity}/{pipedrive_id}", version="v2")[
-                "data"
-            ]
+            data = self.client.request("GET", path, version="v2")["data"]
         except NotFoundError:
             return None
-        if not isinstance(data, dict):
-            # A 200 without the record is an anomaly, not absence (a 404 says that): reading
-            # it as "gone" would make the caller create a duplicate.
-            raise ServerError(
-                f"Pipedrive answered GET {self.keyed.entity}/{pipedrive_id} without the record; "
-                "it is retried."
-            )
-        if data.get("is_deleted"):
+        if isinstance(data, dict) and data.get("is_deleted"):
             return None
+        if not isinstance(data, dict) or not isinstance(data.get("custom_fields"), dict):
+            # A 200 without the record (or without its custom fields) is an anomaly, not
+            # absence (a 404 says that): reading it as "gone" or "not this userId" would
+            # make the caller create a duplicate.
+            raise ServerError(
+                f"Pipedrive answered GET {path} without the record or its custom fields; "
+                "it is retried, never read as absence."
+            )
         return data

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pdsync.errors import NotFoundError
+from pdsync.events_dest.checked import CheckedClient
 from pdsync.events_dest.config import EventsConfig
 from pdsync.events_dest.directory import Directory, IdentityStore, Keyed
 from pdsync.events_dest.fields import ApiClient, FieldResolver
@@ -34,6 +36,7 @@ class PipedriveDestination:
     """The :class:`~pdsync.events_dest.worker.Deliverer` that talks to Pipedrive."""
 
     def __init__(self, client: ApiClient, config: EventsConfig, identities: IdentityStore) -> None:
+        client = CheckedClient(client)  # an abnormal answer is retried, never read as absence
         self.client = client
         self.config = config
         self.fields = FieldResolver(client)
@@ -138,20 +141,35 @@ class PipedriveDestination:
 
     def _merge(self, event: Event, previous: int, current: int) -> dict[str, Any]:
         # The userId the survivor must answer to afterwards: the event's new one, else the
-        # one either person already had (read before the merge discards the previous).
-        keep = event.user_id or self.persons.app_id(current) or self.persons.app_id(previous)
+        # one either person already had. It is written to the survivor *before* the merge
+        # (merge_with_id is the survivor and its data wins conflicts, so it stays): a retry
+        # after a lost answer or a kill -9 finds the previous person gone and could no
+        # longer read its userId.
+        current_app_id = self.persons.app_id(current)
+        keep = event.user_id or current_app_id or self.persons.app_id(previous)
+        if keep is not None and current_app_id != keep:
+            self.persons.rekey(current, None, keep)
         if previous != current:
-            # merge_with_id is the survivor: its data wins conflicts, so the current userId stays.
+            self._merge_persons(previous, current)
+        if event.previous_id and event.previous_id != keep:
+            self.persons.forget(event.previous_id)
+        if keep is not None:
+            self.persons.remember(keep, current)
+        return {"action": "merged", "person_id": current, "merged_from": previous}
+
+    def _merge_persons(self, previous: int, current: int) -> None:
+        try:
             self.client.request(
                 "PUT", f"persons/{previous}/merge", version="v1", json={"merge_with_id": current}
             )
-        if event.previous_id and event.previous_id != keep:
-            self.persons.forget(event.previous_id)
-        if keep is not None and self.persons.app_id(current) != keep:
-            self.persons.rekey(current, None, keep)
-        elif keep is not None:
-            self.persons.remember(keep, current)
-        return {"action": "merged", "person_id": current, "merged_from": previous}
+        except NotFoundError:
+            # The client repeats a PUT whose answer was lost; if the first one landed, the
+            # previous person is gone now. That is the merge done, not a reason to give up.
+            if self.persons.exists(previous) or not self.persons.exists(current):
+                raise EventRejected(
+                    f"Alias: Pipedrive could not merge person {previous} into {current} "
+                    "(one of them no longer exists)."
+                ) from None
 
     # -- the event's person ----------------------------------------------------------
 

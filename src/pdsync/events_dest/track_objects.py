@@ -1,5 +1,9 @@
 """What a track event creates: a lead (the seed's rule), or a deal / activity / note.
 
+Every read goes through the destination's
+:class:`~pdsync.events_dest.checked.CheckedClient`: a list page answered with ``data:
+null`` is retried, never read as "nothing there yet" (which would write twice).
+
 Writes are POSTs, which the API client never retries blindly. So a retried event
 first reads back what an earlier try may already have created: leads carry the
 event's messageId in ``origin_id`` (Pipedrive's field for "which integration
@@ -100,9 +104,7 @@ class TrackWriter:
             known=ACTIVITY_PROPERTIES,
         )
         if not first_try:
-            params = {"person_id": person_id, "limit": 500}
-            page = self.client.request("GET", "activities", version="v2", params=params)
-            for item in page.get("data") or []:
+            for item in list_records(self.client, "activities", "v2", {"person_id": person_id}):
                 if item.get("subject") == subject and item.get("due_date") == due:
                     return body, {"action": "activity_exists", "activity_id": item["id"]}
         payload = {**body.v2(), "participants": [{"person_id": person_id, "primary": True}]}
@@ -127,9 +129,8 @@ class TrackWriter:
         return body, {"action": "note_created", "note_id": created["data"]["id"]}
 
     def _open_deal(self, person_id: int, title: str) -> int | None:
-        params = {"person_id": person_id, "status": "open", "limit": 500}
-        page = self.client.request("GET", "deals", version="v2", params=params)
-        for deal in page.get("data") or []:
+        params = {"person_id": person_id, "status": "open"}
+        for deal in list_records(self.client, "deals", "v2", params):  # every page
             if deal.get("title") == title:
                 return int(deal["id"])
         return None

@@ -8,6 +8,9 @@ event's fate:
 * a transient failure (5xx, network, 429) → retried with exponential backoff and
   jitter (a 429 waits its ``Retry-After`` and does not count as an attempt);
 * the daily token budget spent → all delivery pauses until the reset;
+* the account refuses every call (401 credentials, 402 account closed) → all delivery
+  pauses a minute at a time, the event uncounted: no event is at fault, so none is
+  dead-lettered (thousands would be, a revoked token is not the events' problem);
 * a permanent failure (rejected by a rule, 4xx) or too many attempts → a dead
   letter with the reason.
 
@@ -25,7 +28,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from pdsync.errors import DailyBudgetExhaustedError, PdsyncError, RateLimitError
+from pdsync.errors import (
+    AuthError,
+    DailyBudgetExhaustedError,
+    PaymentRequiredError,
+    PdsyncError,
+    RateLimitError,
+)
 from pdsync.events_dest.config import RetrySettings
 from pdsync.events_dest.model import Event, event_from_stored
 from pdsync.events_dest.outbox import Outbox, PendingEvent
@@ -34,6 +43,7 @@ from pdsync.redact import redact
 log = logging.getLogger(__name__)
 
 IDLE_POLL_SECONDS = 5.0
+ACCOUNT_PAUSE_SECONDS = 60.0  # between tries while Pipedrive refuses the credentials
 
 
 class Deliverer(Protocol):
@@ -70,6 +80,7 @@ class DeliveryWorker:
         self._sleep = sleep or self._interruptible_sleep
         self._rng = rng or random.Random()
         self._paused_until = 0.0
+        self.refused: PdsyncError | None = None  # Pipedrive refuses the account (401/402)
 
     def notify(self) -> None:
         """New events arrived: stop waiting."""
@@ -93,10 +104,16 @@ class DeliveryWorker:
                 self._sleep(min(outcome.wait, IDLE_POLL_SECONDS))
 
     def drain(self, *, timeout: float) -> bool:
-        """Deliver until nothing is pending (True) or ``timeout`` seconds pass (False)."""
+        """Deliver until nothing is pending (True) or ``timeout`` seconds pass (False).
+
+        Raises the refusal when Pipedrive refuses the account (401/402): waiting cannot
+        help a one-shot run, and the events stay queued for after the fix.
+        """
         deadline = self.clock() + timeout
         while self.clock() < deadline:
             outcome = self.step()
+            if outcome.state == "paused" and self.refused is not None:
+                raise self.refused
             if outcome.state == "idle" and self.outbox.status().pending == 0:
                 return True
             if outcome.wait > 0:
@@ -118,6 +135,19 @@ class DeliveryWorker:
                 "daily token budget spent; delivery paused for %.0f s", exc.resets_in or 3600.0
             )
             return StepOutcome("paused", mid, wait=self._paused_until - now)
+        except (AuthError, PaymentRequiredError) as exc:
+            self.refused = exc
+            self._paused_until = now + ACCOUNT_PAUSE_SECONDS
+            self.outbox.schedule_retry(
+                pending.seq, at=self._paused_until, error=exc.message, count_attempt=False
+            )
+            log.error(
+                "Pipedrive refuses this account (%s); delivery paused for %.0f s: %s",
+                exc.status,
+                ACCOUNT_PAUSE_SECONDS,
+                exc.hint,
+            )
+            return StepOutcome("paused", mid, wait=ACCOUNT_PAUSE_SECONDS)
         except RateLimitError as exc:
             at = now + (exc.retry_after if exc.retry_after is not None else self._backoff(1))
             self.outbox.schedule_retry(pending.seq, at=at, error=exc.message, count_attempt=False)
@@ -129,6 +159,7 @@ class DeliveryWorker:
             return self._failed(
                 pending, now, f"unexpected error: {redact(repr(exc))}", transient=True
             )
+        self.refused = None
         self.outbox.mark_delivered(pending.seq, result)
         return StepOutcome("delivered", mid)
 
