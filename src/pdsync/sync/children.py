@@ -29,11 +29,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from pdsync.api.client import PipedriveClient
+from pdsync.catalog.columns import HASH_SOURCE
 from pdsync.destinations.base import Destination
 from pdsync.destinations.identifiers import quote
 from pdsync.schema import DELETED_AT
 from pdsync.sync.context import CHILD_COUNTS, StreamRun
 from pdsync.sync.fetch import FetchTask
+from pdsync.sync.history import read_cost, with_content_keys
 from pdsync.sync.items import ChildItem, WorkItem
 from pdsync.sync.pipeline import Emit
 from pdsync.sync.reader import list_params, walk
@@ -68,20 +70,39 @@ class ChunkProgress:
 
 
 def list_parents(destination: Destination, child: StreamRun, parent: StreamRun) -> list[ParentRef]:
-    """Parents whose children need reading: changed since the child's bookmark, live."""
+    """Parents whose children need reading: changed since the child's bookmark, live.
+
+    The parent's cursor, or (parents read whole, e.g. mail threads, projects) the
+    column the child declares moves with its children (``Parent.changed_by``).
+    """
+    link = child.spec.parent
+    assert link is not None
     pk = parent.spec.primary_key[0]
     cursor = parent.spec.cursor
+    if cursor is None and link.changed_by in parent.schema.column_names:
+        cursor = link.changed_by
     counter = CHILD_COUNTS.get(child.name)
     has_counter = counter is not None and counter in parent.schema.column_names
     select = [quote(pk), quote(cursor) if cursor else "NULL"]
     select.append(quote(counter) if has_counter and counter else "NULL")
     sql = f"SELECT {', '.join(select)} FROM {quote(parent.schema.name)} WHERE {quote(DELETED_AT)} IS NULL"
     bookmark = child.state.bookmark
-    if bookmark and cursor and not child.full_refresh:
+    if bookmark and cursor and link.changed_only and not child.full_refresh:
         sql += f" AND {quote(cursor)} >= '{format_instant(bookmark)}'"
     if cursor:
         sql += f" ORDER BY {quote(cursor)}, {quote(pk)}"
     return [ParentRef(r[0], r[1], r[2]) for r in destination.query(sql)]
+
+
+def first_read_notice(child: StreamRun, parents: Sequence[ParentRef]) -> str | None:
+    """The cost of a first per-parent read, said before its calls start (None otherwise)."""
+    link = child.spec.parent
+    if link is None or child.state.bookmark is not None or not link.changed_only:
+        return None
+    wanted = [p for p in parents if p.count is None or p.count > 0]
+    if not wanted:
+        return None
+    return read_cost(child.spec, wanted).message(first=True)
 
 
 def chunk_parents(child: StreamRun, parents: Sequence[ParentRef]) -> list[list[ParentRef]]:
@@ -125,11 +146,16 @@ def child_task(
                 rows.extend(run.to_rows(page.records))
                 requests += 1
         elif wanted:
+            keyed = any(c.source == HASH_SOURCE for c in spec.columns)
             for ref in wanted:
                 path, params = _per_parent_call(run, ref.id)
+                records: list[dict[str, Any]] = []
                 for page in walk(client, spec, params, path=path):
-                    rows.extend(run.to_rows(page.records, parent_id=ref.id))
+                    records.extend(page.records)
                     requests += 1
+                if keyed:
+                    records = with_content_keys(records, ref.id)
+                rows.extend(run.to_rows(records, parent_id=ref.id))
         cursors = [p.cursor for p in chunk if p.cursor]
         emit(
             ChildItem(

@@ -7,13 +7,20 @@ defaults:
   mode: incremental              # incremental | full-refresh
   object: 'main.{stream_name}'   # table per stream; the schema part is for destinations with schemas
   since: 2024-01-01              # like Sling's anchor_date: limits the first sync
+  extended_requests: true        # false: no per-record calls for filters.conditions & co.
 streams:
   '*':                           # every stream of the catalog (fnmatch patterns work: '*_fields')
   deals:
     mode: full-refresh
   notes:
     disabled: true
+  deal_flow:                     # opt-in streams (a call per parent) are selected by name only
+exclude: ['mail_*', webhooks]   # names or patterns taken out of whatever was selected
 ```
+
+Opt-in streams (``StreamSpec.opt_in``: deal flow, changelogs, per-parent children) cost
+a call per changed parent, and their first sync one per parent: a pattern (``'*'``,
+``'deal_*'``, on the command line too) never selects them, only their exact name does.
 
 :func:`load_replication` parses and validates a file; :func:`select_streams`
 resolves the file, the stream names given on the command line and
@@ -44,9 +51,9 @@ _MODE_SPELLINGS: dict[str, Mode] = {
     "full-refresh": "full_refresh",
     "full_refresh": "full_refresh",
 }
-_TOP_KEYS = ("source", "target", "defaults", "streams")
-_DEFAULT_KEYS = ("mode", "object", "since")
-_STREAM_KEYS = ("mode", "object", "since", "disabled")
+_TOP_KEYS = ("source", "target", "defaults", "streams", "exclude")
+_DEFAULT_KEYS = ("mode", "object", "since", "extended_requests")
+_STREAM_KEYS = ("mode", "object", "since", "disabled", "extended_requests")
 DEFAULT_OBJECT = "{stream_name}"
 
 
@@ -58,6 +65,7 @@ class StreamOptions:
     object: str | None = None
     since: datetime | None = None
     disabled: bool = False
+    extended_requests: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,7 @@ class ReplicationConfig:
     # name or fnmatch pattern -> options, in file order (later entries win over patterns)
     streams: dict[str, StreamOptions] = field(default_factory=dict)
     path: str | None = None
+    exclude: tuple[str, ...] = ()  # names or patterns taken out of the selection
 
 
 @dataclass(frozen=True)
@@ -79,6 +88,8 @@ class StreamSelection:
     table: str
     since: datetime | None = None
     schema: str | None = None  # from object: 'schema.{stream_name}'; None when not given
+    # False: columns only a single-record call returns (filters.conditions …) stay empty.
+    extended_requests: bool = True
 
 
 def load_replication(path: str | Path) -> ReplicationConfig:
@@ -126,6 +137,7 @@ def parse_replication(raw: Any, *, origin: str = "replication file") -> Replicat
         defaults=defaults,
         streams=streams,
         path=origin,
+        exclude=_names(doc.get("exclude"), origin, "exclude"),
     )
 
 
@@ -136,40 +148,81 @@ def select_streams(
     config: ReplicationConfig | None = None,
     full_refresh: bool = False,
     since: datetime | None = None,
+    opt_in: frozenset[str] = frozenset(),
+    exclude: Sequence[str] = (),
+    extended_requests: bool | None = None,
 ) -> list[StreamSelection]:
     """Resolve which streams to sync and how.
 
     ``catalog`` maps every stream name to whether it supports incremental
-    reads. ``requested`` (command-line names) narrows the selection; without it
-    the file's ``streams`` decide, and without a file every stream is synced.
+    reads. ``requested`` (command-line names or patterns such as ``'mail*'``) narrows
+    the selection; without it the file's ``streams`` decide, and without a file every
+    stream is synced. Streams in ``opt_in`` are selected by their exact name only.
+    ``exclude`` (and the file's ``exclude``) takes names or patterns out.
+    ``extended_requests`` (the command line's say) wins over the file's.
     """
     config = config or ReplicationConfig()
-    _check_known(requested, catalog, "stream")
+    for pattern in requested:
+        _check_pattern(pattern, catalog, "stream")
     for pattern in config.streams:
-        if not any(fnmatch.fnmatchcase(name, pattern) for name in catalog):
-            _check_known([pattern], catalog, f"stream in {config.path}")
-    names = _chosen_names(catalog, requested, config)
+        _check_pattern(pattern, catalog, f"stream in {config.path}")
+    for pattern in (*exclude, *config.exclude):
+        _check_pattern(pattern, catalog, "stream to exclude")
+    names = _chosen_names(catalog, requested, config, opt_in)
+    dropped = (*exclude, *config.exclude)
+    names = [n for n in names if not any(fnmatch.fnmatchcase(n, p) for p in dropped)]
+    if not names:
+        raise ConfigError(
+            "No stream is left to sync.",
+            hint="Check the stream names, patterns and excludes; opt-in streams "
+            "(`pdsync discover --offline` marks them) must be named exactly.",
+        )
     return [
-        _resolve_one(name, catalog[name], config, full_refresh=full_refresh, since=since)
+        _resolve_one(
+            name,
+            catalog[name],
+            config,
+            full_refresh=full_refresh,
+            since=since,
+            extended_requests=extended_requests,
+        )
         for name in names
     ]
 
 
+def _selects(pattern: str, name: str, opt_in: frozenset[str]) -> bool:
+    """Does ``pattern`` select ``name``? Opt-in streams answer to their exact name only."""
+    if pattern == name:
+        return True
+    return name not in opt_in and fnmatch.fnmatchcase(name, pattern)
+
+
 def _chosen_names(
-    catalog: Mapping[str, bool], requested: Sequence[str], config: ReplicationConfig
+    catalog: Mapping[str, bool],
+    requested: Sequence[str],
+    config: ReplicationConfig,
+    opt_in: frozenset[str],
 ) -> list[str]:
     if requested:
-        chosen = list(dict.fromkeys(requested))
         # Names asked for explicitly run even if the file disables them: the user was explicit.
-        return chosen
+        explicit = [n for n in requested if n in catalog]
+        matched = [n for n in catalog if any(_selects(p, n, opt_in) for p in requested)]
+        return list(dict.fromkeys(explicit + matched))
     if not config.streams:
-        return list(catalog)
+        return [name for name in catalog if name not in opt_in]
     chosen = []
     for name in catalog:
+        if name in opt_in and name not in config.streams:
+            continue
         options = _matching_options(name, config)
         if options and not options[-1].disabled:
             chosen.append(name)
     return chosen
+
+
+def _check_pattern(pattern: str, catalog: Mapping[str, bool], what: str) -> None:
+    if not any(fnmatch.fnmatchcase(name, pattern) for name in catalog):
+        _check_known([pattern], catalog, what)
 
 
 def _resolve_one(
@@ -179,8 +232,10 @@ def _resolve_one(
     *,
     full_refresh: bool,
     since: datetime | None,
+    extended_requests: bool | None = None,
 ) -> StreamSelection:
     merged = _merge(config.defaults, *_matching_options(name, config))
+    extended = extended_requests if extended_requests is not None else merged.extended_requests
     mode: Mode = merged.mode or "incremental"
     if full_refresh or not incremental_capable:
         mode = "full_refresh"
@@ -191,6 +246,7 @@ def _resolve_one(
         table=table_name(obj, name, origin=config.path),
         since=since or merged.since,
         schema=schema_name(obj, name),
+        extended_requests=extended is not False,
     )
 
 
@@ -257,12 +313,16 @@ def _matching_options(name: str, config: ReplicationConfig) -> list[StreamOption
 
 def _merge(*layers: StreamOptions) -> StreamOptions:
     mode, obj, since, disabled = None, None, None, False
+    extended: bool | None = None
     for layer in layers:
         mode = layer.mode or mode
         obj = layer.object or obj
         since = layer.since or since
         disabled = layer.disabled
-    return StreamOptions(mode=mode, object=obj, since=since, disabled=disabled)
+        extended = layer.extended_requests if layer.extended_requests is not None else extended
+    return StreamOptions(
+        mode=mode, object=obj, since=since, disabled=disabled, extended_requests=extended
+    )
 
 
 def _check_known(names: Sequence[str], catalog: Mapping[str, bool], what: str) -> None:
@@ -288,6 +348,12 @@ def _stream_options(raw: Any, origin: str, where: str, allowed: tuple[str, ...])
             f"{where}.disabled in {origin} must be true or false, not {disabled!r}.",
             hint="Write `disabled: true` to skip a stream.",
         )
+    extended = doc.get("extended_requests")
+    if extended is not None and not isinstance(extended, bool):
+        raise ConfigError(
+            f"{where}.extended_requests in {origin} must be true or false, not {extended!r}.",
+            hint="Write `extended_requests: false` to skip the per-record calls.",
+        )
     return StreamOptions(
         mode=_mode(doc.get("mode"), origin, where),
         object=_optional_text(doc.get("object"), origin, f"{where}.object"),
@@ -295,7 +361,21 @@ def _stream_options(raw: Any, origin: str, where: str, allowed: tuple[str, ...])
         if doc.get("since") is not None
         else None,
         disabled=disabled,
+        extended_requests=extended,
     )
+
+
+def _names(raw: Any, origin: str, where: str) -> tuple[str, ...]:
+    """A list of stream names or patterns (a single string is a list of one)."""
+    if raw is None:
+        return ()
+    items = [raw] if isinstance(raw, str) else raw
+    if not isinstance(items, list) or not all(isinstance(i, str) and i.strip() for i in items):
+        raise ConfigError(
+            f"{where} in {origin} must be a list of stream names or patterns, not {raw!r}.",
+            hint="Write e.g. exclude: ['mail_*', webhooks].",
+        )
+    return tuple(i.strip() for i in items)
 
 
 def _mode(value: Any, origin: str, where: str) -> Mode | None:

@@ -301,6 +301,9 @@ class Writer:
         if orphans:
             self._commit(child, (), deleted_ids=orphans)
         parents = children.list_parents(self.destination, child, parent)
+        notice = children.first_read_notice(child, parents)
+        if notice:
+            self.sink(SyncWarning(notice, child.name))
         chunks = children.chunk_parents(child, parents)
         self._chunks[child.name] = children.ChunkProgress(
             [max((p.cursor for p in c if p.cursor), default=None) for c in chunks], set()
