@@ -55,3 +55,5 @@ def address_cols(prefix: str, source: str) -> str:
 
 # A key made from the record's own content, for lists whose items have no id (changelogs).
 HASH_SOURCE = "$hash"
+# The item itself, for lists of plain values (permitted users: a list of user ids).
+ITEM_SOURCE = "$item"

@@ -9,12 +9,13 @@ against Pipedrive's OpenAPI specs by ``tests/unit/catalog/test_registry.py``.
 from __future__ import annotations
 
 from pdsync.catalog.streams import StreamSpec
+from pdsync.catalog.streams_access import ACCESS_STREAMS
 from pdsync.catalog.streams_crm import CRM_STREAMS
 from pdsync.catalog.streams_history import HISTORY_STREAMS
 from pdsync.catalog.streams_work import WORK_STREAMS
 from pdsync.errors import ConfigError
 
-STREAMS: tuple[StreamSpec, ...] = CRM_STREAMS + WORK_STREAMS + HISTORY_STREAMS
+STREAMS: tuple[StreamSpec, ...] = CRM_STREAMS + WORK_STREAMS + HISTORY_STREAMS + ACCESS_STREAMS
 
 CATALOG: dict[str, StreamSpec] = {spec.name: spec for spec in STREAMS}
 

@@ -104,8 +104,7 @@ HISTORY_STREAMS: tuple[StreamSpec, ...] = (
         parent=Parent("products", key_column="product_id"),
         delete_strategy="parent_replace",
         opt_in=True,
-        description="Variations of each product with their prices; read for changed "
-        "products only.",
+        description="Variations of each product with their prices; read for changed products only.",
     ),
     StreamSpec(
         "deal_installments",

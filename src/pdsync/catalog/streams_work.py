@@ -93,6 +93,33 @@ WORK_STREAMS: tuple[StreamSpec, ...] = (
         description="Field changes of each project, read for changed projects only.",
     ),
     StreamSpec(
+        "project_groups",
+        "projects/{id}/groups",
+        cols("id:int project_id:int=$parent name order_nr:int"),
+        version="v1",
+        primary_key=("project_id", "id"),
+        mode="incremental",
+        pagination="none",
+        parent=Parent("projects", key_column="project_id"),
+        delete_strategy="parent_replace",
+        opt_in=True,
+        description="Task groups of each project; read for changed projects only.",
+    ),
+    StreamSpec(
+        "project_plan",
+        "projects/{id}/plan",
+        cols("project_id:int=$parent item_type item_id:int phase_id:int group_id:int"),
+        version="v1",
+        primary_key=("project_id", "item_type", "item_id"),
+        mode="incremental",
+        pagination="none",
+        parent=Parent("projects", key_column="project_id"),
+        delete_strategy="parent_replace",
+        opt_in=True,
+        description="Where each task and activity of a project sits (phase, group); "
+        "read for changed projects only.",
+    ),
+    StreamSpec(
         "mail_threads",
         "mailbox/mailThreads",
         cols(

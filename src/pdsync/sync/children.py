@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pdsync.api.client import PipedriveClient
-from pdsync.catalog.columns import HASH_SOURCE
+from pdsync.catalog.columns import HASH_SOURCE, ITEM_SOURCE
 from pdsync.destinations.base import Destination
 from pdsync.destinations.identifiers import quote
 from pdsync.schema import DELETED_AT
@@ -153,6 +153,8 @@ def child_task(
                 for page in walk(client, spec, params, path=path):
                     records.extend(page.records)
                     requests += 1
+                # Lists of plain values (permitted users' ids) become one-key records.
+                records = [r if isinstance(r, dict) else {ITEM_SOURCE: r} for r in records]
                 if keyed:
                     records = with_content_keys(records, ref.id)
                 rows.extend(run.to_rows(records, parent_id=ref.id))

@@ -31,9 +31,7 @@ def content_key(parent_id: Any, record: Mapping[str, Any], ordinal: int = 0) -> 
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
 
 
-def with_content_keys(
-    records: Iterable[Mapping[str, Any]], parent_id: Any
-) -> list[dict[str, Any]]:
+def with_content_keys(records: Iterable[Mapping[str, Any]], parent_id: Any) -> list[dict[str, Any]]:
     """The records, each with its content key under ``$hash`` (the column source)."""
     seen: dict[str, int] = {}
     out = []
