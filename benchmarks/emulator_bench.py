@@ -1,7 +1,11 @@
-"""Emulator figures: start-up time, first-list cost, RSS and CPU per 500-record page.
+"""Emulator figures: start-up time, first-list cost, RSS, CPU per 500-record page, and
+list-page throughput (records/s) in-process and over real HTTP with keep-alive.
 
-Run: ``.venv/bin/python benchmarks/emulator_bench.py [tiny small medium large]``.
-Each size runs in its own process so RSS is that account's alone. Prints a Markdown table.
+Run: ``.venv/bin/python benchmarks/emulator_bench.py [--no-http] [tiny small medium large]``.
+Each size runs in its own process so RSS is that account's alone (start-up, first pages
+and the throughput walk included); the HTTP walk runs a server process of its own (see
+``emulator_throughput.py``). Prints Markdown tables. Targets (issue 12): a 100k-deal
+account starts in seconds, ≥ 20,000 records/s on one core, RSS ≤ 1 GB at 1M deals.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import sys
 import time
 from typing import Any
 from urllib.parse import urlencode
+
+import emulator_throughput  # beside this script (the script's folder is on sys.path)
 
 
 def measure(size: str) -> dict[str, float]:
@@ -40,6 +46,9 @@ def measure(size: str) -> dict[str, float]:
         ("v1_page_cpu_ms", "/v1/deals", {"limit": 500}),
     ):
         figures[name] = _page_cpu_ms(emulator, path, params)
+    for version in emulator_throughput.WALKS:
+        walk = emulator_throughput.in_process(emulator, version)
+        figures[f"{version}_inproc_records_per_s"] = walk["records_per_cpu_s"]
     figures.update(_search_figures(client, emulator.config.deals))
     figures["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return figures
@@ -95,22 +104,62 @@ def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "--one":
         print(json.dumps(measure(sys.argv[2])))
         return
-    sizes = sys.argv[1:] or ["tiny", "small", "medium", "large"]
+    if len(sys.argv) > 2 and sys.argv[1] == "--http":
+        walks = {
+            "plain": emulator_throughput.over_http(sys.argv[2], ("v2", "v1"), gzip=False),
+            "gzip": emulator_throughput.over_http(sys.argv[2], ("v2",), gzip=True),
+        }
+        print(json.dumps(walks))
+        return
+    args = sys.argv[1:]
+    http = "--no-http" not in args
+    sizes = [a for a in args if a != "--no-http"] or ["tiny", "small", "medium", "large"]
+    results = {size: _child("--one", size) for size in sizes}
     print(
         "| size | start-up s | first list s | first sorted list s | v2 page CPU ms | v2 sorted page CPU ms | v1 page CPU ms | first search s | exact search ms | partial search ms | RSS MB |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for size in sizes:
-        out = subprocess.run(
-            [sys.executable, __file__, "--one", size], capture_output=True, text=True, check=True
-        )
-        f = json.loads(out.stdout)
+    for size, f in results.items():
         print(
             f"| {size} | {f['startup_s']:.3f} | {f['first_page_s']:.2f} | {f['first_sorted_page_s']:.2f} | "
             f"{f['v2_page_cpu_ms']:.1f} | {f['v2_sorted_page_cpu_ms']:.1f} | {f['v1_page_cpu_ms']:.1f} | "
             f"{_opt(f, 'search_first_s', '.2f')} | {_opt(f, 'search_exact_ms', '.1f')} | "
             f"{_opt(f, 'search_partial_ms', '.0f')} | {f['rss_mb']:.0f} |"
         )
+    print()
+    print(
+        f"Throughput, records/s ({emulator_throughput.PAGES} pages of {emulator_throughput.PAGE} after a warm-up page; "
+        "in-process = per CPU s of the app; HTTP = per CPU s of the server process / per wall s of one keep-alive client)"
+    )
+    print()
+    print(
+        "| size | v2 in-process | v1 in-process | v2 HTTP | v1 HTTP | v2 HTTP gzip | HTTP status, connections per walk |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for size, f in results.items():
+        row = f"| {size} | {f['v2_inproc_records_per_s']:,.0f} | {f['v1_inproc_records_per_s']:,.0f} |"
+        if http:
+            walks = _child("--http", size)
+            plain, gz = walks["plain"], walks["gzip"]
+            row += (
+                f" {_rate(plain['v2'])} | {_rate(plain['v1'])} | {_rate(gz['v2'])} ({gz['v2']['encoding']}) |"
+                f" {plain['v2']['status']}, {plain['v2']['connections']} |"
+            )
+        else:
+            row += " n/a | n/a | n/a | n/a |"
+        print(row)
+
+
+def _child(mode: str, size: str) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, __file__, mode, size], capture_output=True, text=True, check=True
+    )
+    result: dict[str, Any] = json.loads(out.stdout)
+    return result
+
+
+def _rate(walk: dict[str, Any]) -> str:
+    return f"{walk['records_per_server_cpu_s']:,.0f} / {walk['records_per_wall_s']:,.0f}"
 
 
 def _opt(figures: dict[str, float], key: str, spec: str) -> str:

@@ -19,7 +19,7 @@ import pytest
 from pdsync.emulator.app import Emulator
 from pdsync.emulator.config import EmulatorConfig
 
-from . import conformance_admin, conformance_projects
+from . import conformance_admin, conformance_history, conformance_projects
 from .openapi_schemas import V1, V1_OLD, V2, error_validator, find_operation, response_validator
 
 # Routes outside Pipedrive's JSON API, covered by their own tests (edges engineer).
@@ -296,6 +296,7 @@ CASES = (
     + _file_cases()
     + conformance_admin.cases()
     + conformance_projects.cases()
+    + conformance_history.cases()
 )
 
 

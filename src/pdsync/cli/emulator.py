@@ -75,3 +75,35 @@ def serve(
         server.serve_forever()
     except KeyboardInterrupt:
         click.echo("Stopped.")
+
+
+@emulator.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: every operation and the totals.")
+@click.option(
+    "--missing", is_flag=True, help="List only the operations the emulator does not serve."
+)
+def coverage(as_json: bool, missing: bool) -> None:
+    """Which official Pipedrive operations (v1 and v2 specs) the emulator serves.
+
+    Lists every operation of the packaged ENDPOINTS.tsv (method, path, operationId,
+    deprecated) with whether the emulator has a route for it, then the totals.
+    """
+    import json
+
+    from pdsync.emulator.coverage import emulator_coverage
+
+    report = emulator_coverage()
+    rows = [r for r in report.rows if not (missing and r.served)]
+    if as_json:
+        payload = report.as_json()
+        payload["operations"] = [r.as_dict() for r in rows]
+        click.echo(json.dumps(payload, indent=2))
+        return
+    for row in rows:
+        op = row.operation
+        flags = " (deprecated)" if op.deprecated else ""
+        served = "yes" if row.served else "no "
+        click.echo(f"{served}  {op.method:<6} {op.path}  {op.operation_id}{flags}")
+    for method, template in report.unofficial:
+        click.echo(f"unofficial route: {method} {template}")
+    click.echo(report.summary())

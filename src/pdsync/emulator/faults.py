@@ -43,10 +43,13 @@ _BAD_GATEWAY_HTML = (
 class ConnectionAbort(httpx.RemoteProtocolError):
     """Raised by the app to drop the connection without a response.
 
-    Under the emulator's HTTP server the socket is shut down first, so the client sees
-    a real disconnect. Under ``httpx.WSGITransport`` the exception reaches the client as
-    it is — an ``httpx.RemoteProtocolError``, the same class httpx raises when a server
-    disconnects without answering — so transport-error handling is exercised either way.
+    The emulator's HTTP server (:mod:`pdsync.emulator.server`) catches it and closes the
+    connection having sent nothing, so the client sees a real disconnect. Under another
+    WSGI server the socket in ``environ["emulator.socket"]`` (or under a stdlib request
+    stream) is shut down first, to the same effect. Under ``httpx.WSGITransport`` the
+    exception reaches the client as it is — an ``httpx.RemoteProtocolError``, the same
+    class httpx raises when a server disconnects without answering — so transport-error
+    handling is exercised either way.
     """
 
     def __init__(self) -> None:
@@ -166,7 +169,10 @@ def corrupt_body(kind: str, body: bytes, is_list: bool) -> tuple[bytes, int | No
 
 
 class ClosingBody:
-    """A WSGI body that drops the connection once written: a truncated body ends the stream."""
+    """A WSGI body that drops the connection once written: a truncated body ends the stream.
+
+    The emulator's HTTP server needs no socket for this (it closes a connection whose body
+    fell short of its ``Content-Length``); ``close`` serves other WSGI servers."""
 
     def __init__(self, body: bytes, environ: WSGIEnviron) -> None:
         self.body = body

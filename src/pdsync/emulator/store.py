@@ -26,6 +26,9 @@ from pdsync.emulator.static import build_static
 
 Record = dict[str, Any]
 EventRenderer = Callable[[str, Record], Record]
+# (action, entity, current, previous, user_id) of every write, raw (before rendering):
+# how changelogs and flows learn what the API changed.
+WriteHook = Callable[[str, str, "Record | None", "Record | None", int], None]
 # Entities whose deletion is an ``active_flag`` (v1-native) rather than ``is_deleted``.
 V1_NATIVE = ("note", "file", "filter", "activity_type", "user", "goal")
 # Webhook nouns for internal entity names.
@@ -69,6 +72,7 @@ class Store:
         self.lead_ids: dict[str, int] = {}
         self.file_contents: dict[int, bytes] = {}  # uploaded files (small, in memory)
         self.listeners: list[ChangeListener] = []
+        self.write_hooks: list[WriteHook] = []
         self.event_renderer: EventRenderer | None = None
         self._last_write = REFERENCE_TIME
 
@@ -209,6 +213,8 @@ class Store:
         user_id: int,
         extra: Record | None = None,
     ) -> None:
+        for hook in self.write_hooks:
+            hook(action, entity, current, previous, user_id)
         if not self.listeners:
             return
         render = self.event_renderer or (lambda _e, r: r)

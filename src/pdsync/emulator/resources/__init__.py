@@ -28,9 +28,10 @@ def register_all(router: Router, store: Store) -> None:
                org_relationships, admin)  # fmt: skip
     for module in modules:
         module.register(router, store)
-    from pdsync.emulator.resources import projects
+    from pdsync.emulator.resources import entity_extras, projects
 
     projects.register(router, store)
+    entity_extras.register(router, store)
     from pdsync.emulator import mutate
 
     mutate.register(router, store)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pdsync.emulator import render_v2
+from pdsync.emulator.changelog import notify_child
 from pdsync.emulator.http import Request, Response, Router
 from pdsync.emulator.render_v1 import V1Renderer, flatten_refs
 from pdsync.emulator.resources.common import (
@@ -93,17 +94,25 @@ def _follow(store: Store, entity: str) -> Any:
     def handle(req: Request) -> Response:
         parent = _parent(store, entity, req)
         data = check_body(body(req), {"user_id": "int"}, ("user_id",))
-        if store.get("user", data["user_id"]) is None:
-            raise ApiProblem(400, "User not found")
-        with store.lock:
-            followers = store.relations.writable("follower", entity, parent["id"])
-            if any(f["user_id"] == data["user_id"] for f in followers):
-                raise ApiProblem(400, "The user is already following this item")
-            row = {"user_id": data["user_id"], "add_time": store.now()}
-            followers.append(row)
+        row = add_follower(store, entity, parent["id"], data["user_id"], user_id(req))
         return ok(render_v2.follower(row), status=201)
 
     return handle
+
+
+def add_follower(store: Store, entity: str, parent_id: Any, follower: int, actor: int) -> Record:
+    """Make a user follow an item (v1 and v2 share the list), logged for the followers changelog."""
+    user = store.get("user", follower)
+    if user is None or user.get("active_flag") is False:
+        raise ApiProblem(400, "User not found")
+    with store.lock:
+        followers = store.relations.writable("follower", entity, parent_id)
+        if any(f["user_id"] == follower for f in followers):
+            raise ApiProblem(400, "The user is already following this item")
+        row = {"user_id": follower, "add_time": store.now()}
+        followers.append(row)
+    notify_child(store, "follower", entity, parent_id, "added", follower, actor)
+    return row
 
 
 def _unfollow(store: Store, entity: str) -> Any:
@@ -117,6 +126,7 @@ def _unfollow(store: Store, entity: str) -> Any:
             if not any(f["user_id"] == follower for f in followers):
                 raise not_found("Follower")
             followers[:] = [f for f in followers if f["user_id"] != follower]
+        notify_child(store, "follower", entity, parent["id"], "removed", follower, user_id(req))
         return ok({"user_id": follower})
 
     return handle
@@ -166,26 +176,32 @@ def _batch_deal_products(store: Store) -> Any:
 def _add_deal_product(store: Store) -> Any:
     def handle(req: Request) -> Response:
         deal = _parent(store, "deal", req)
-        data = check_body(body(req), DEAL_PRODUCT_TYPES, ("product_id", "item_price", "quantity"))
-        product = store.get("product", data["product_id"])
-        if product is None or product.get("is_deleted"):
-            raise ApiProblem(400, "Product not found")
-        now = store.now()
-        row = {"id": store.relations.new_id(), "deal_id": deal["id"], "product_id": product["id"],
-               "product_variation_id": None, "name": product["name"], "tax": 0,
-               "tax_method": "inclusive", "currency": deal["currency"], "discount": 0,
-               "discount_type": "percentage", "is_enabled": True, "comments": "",
-               "billing_frequency": "one-time", "billing_frequency_cycles": None,
-               "billing_start_date": None, "add_time": now, "update_time": now, **data}  # fmt: skip
-        rows = store.relations.children("deal_product", "deal", deal["id"])
-        row["order_nr"] = max((r.get("order_nr") or 0 for r in rows), default=0) + 1
-        row["sum"] = round(row["item_price"] * row["quantity"], 2)
+        row = deal_product_row(store, deal, body(req))
         with store.lock:
             store.relations.writable("deal_product", "deal", deal["id"]).append(row)
         store.update("deal", deal["id"], {}, user_id(req))
         return ok(render_v2.deal_product(row), status=201)
 
     return handle
+
+
+def deal_product_row(store: Store, deal: Record, raw: Record) -> Record:
+    """A new product attachment of ``deal`` from a request body (checked), not yet stored."""
+    data = check_body(raw, DEAL_PRODUCT_TYPES, ("product_id", "item_price", "quantity"))
+    product = store.get("product", data["product_id"])
+    if product is None or product.get("is_deleted"):
+        raise ApiProblem(400, "Product not found")
+    now = store.now()
+    row = {"id": store.relations.new_id(), "deal_id": deal["id"], "product_id": product["id"],
+           "product_variation_id": None, "name": product["name"], "tax": 0,
+           "tax_method": "inclusive", "currency": deal["currency"], "discount": 0,
+           "discount_type": "percentage", "is_enabled": True, "comments": "",
+           "billing_frequency": "one-time", "billing_frequency_cycles": None,
+           "billing_start_date": None, "add_time": now, "update_time": now, **data}  # fmt: skip
+    rows = store.relations.children("deal_product", "deal", deal["id"])
+    row["order_nr"] = max((r.get("order_nr") or 0 for r in rows), default=0) + 1
+    row["sum"] = round(row["item_price"] * row["quantity"], 2)
+    return row
 
 
 def _change_deal_product(store: Store, action: str) -> Any:
@@ -257,6 +273,9 @@ def _add_participant(store: Store) -> Any:
                "add_time": store.now(), "active_flag": True, "added_by_user_id": user_id(req)}  # fmt: skip
         with store.lock:
             store.relations.writable("participant", "deal", deal["id"]).append(row)
+        notify_child(
+            store, "participant", "deal", deal["id"], "added", row["person_id"], user_id(req)
+        )
         return ok({**_participant_v1(store, req, row, deal), "add_time": v1_time(row["add_time"])})
 
     return handle
@@ -272,6 +291,9 @@ def _remove_participant(store: Store) -> Any:
             if row is None:
                 raise not_found("Deal participant")
             rows.remove(row)
+        notify_child(
+            store, "participant", "deal", deal["id"], "removed", row["person_id"], user_id(req)
+        )
         return ok({"id": row["id"]})
 
     return handle
