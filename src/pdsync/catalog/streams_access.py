@@ -112,8 +112,10 @@ ACCESS_STREAMS: tuple[StreamSpec, ...] = (
             "options_deleted:json is_subfield:bool subfields:json"
         ),
         version="v1",
+        primary_key=("key",),  # subfields (address parts, currency) share their field's id
         pagination="offset",
         delete_strategy="full_refresh_replace",
-        description="Field definitions of leads (lead rows carry the deal fields' values).",
+        description="Field definitions of leads, subfields included (lead rows carry the "
+        "deal fields' values).",
     ),
 )

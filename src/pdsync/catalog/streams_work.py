@@ -166,6 +166,7 @@ WORK_STREAMS: tuple[StreamSpec, ...] = (
         ),
         version="v1",
         pagination="offset",
+        page_limit=50,  # "The upper limit is 50."
         description="Call logs (string ids); read whole, merged by id.",
     ),
 )

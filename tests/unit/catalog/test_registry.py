@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -196,3 +197,19 @@ def test_cost_classes_and_opt_in() -> None:
         # except the few-parent ones read whole each time (phases: one call per board).
         if per_call and stream.parent and stream.parent.changed_only:
             assert stream.opt_in, f"{stream.name} costs a call per parent: make it opt_in"
+
+
+@pytest.mark.parametrize("stream", STREAMS, ids=lambda s: s.name)
+def test_page_limit_within_the_documented_upper_limit(
+    specs: dict[str, Any], stream: StreamSpec
+) -> None:
+    spec, operation = _operation(specs, stream)
+    for param in operation.get("parameters", []):
+        param = _resolve(spec, param)
+        if param["name"] != "limit":
+            continue
+        documented = re.search(r"upper limit is (\d+)", param.get("description", ""))
+        maximum = param.get("schema", {}).get("maximum")
+        for bound in (int(documented.group(1)) if documented else None, maximum):
+            if bound is not None:
+                assert stream.page_limit <= bound, f"{stream.name}: limit at most {bound}"
