@@ -20,12 +20,12 @@ import pytest
 pytest.importorskip("pdsync.emulator.server")
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sync"))
-from sync_helpers import make_client, sync  # noqa: E402
+from sync_helpers import make_client, sync
 
-from pdsync.api.ratelimit import RateGovernor  # noqa: E402
-from pdsync.catalog import STREAMS, StreamSpec, get_stream  # noqa: E402
-from pdsync.emulator.config import EmulatorConfig  # noqa: E402
-from pdsync.emulator.server import EmulatorServer  # noqa: E402
+from pdsync.api.ratelimit import RateGovernor
+from pdsync.catalog import STREAMS, StreamSpec, get_stream
+from pdsync.emulator.config import EmulatorConfig
+from pdsync.emulator.server import EmulatorServer
 
 ORIGINAL = {
     "deals", "archived_deals", "persons", "organizations", "activities", "products", "leads",
@@ -145,9 +145,7 @@ def test_every_new_stream_holds_what_the_api_lists(
         return
     assert stored[0][0] == len(api), f"{spec.name}: {stored[0][0]} rows, the API lists {len(api)}"
     plain_keys = [
-        k
-        for k in spec.primary_key
-        if any(c.name == k and c.source == k for c in spec.columns)
+        k for k in spec.primary_key if any(c.name == k and c.source == k for c in spec.columns)
     ]
     if plain_keys:  # keys the API sends as such: the same set in the replica
         sql = f'SELECT {", ".join(plain_keys)} FROM "{spec.name}" WHERE _pdsync_deleted_at IS NULL'
