@@ -29,13 +29,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from pdsync.api.client import PipedriveClient
-from pdsync.catalog.columns import HASH_SOURCE, ITEM_SOURCE
 from pdsync.destinations.base import Destination
 from pdsync.destinations.identifiers import quote
 from pdsync.schema import DELETED_AT
 from pdsync.sync.context import CHILD_COUNTS, StreamRun
 from pdsync.sync.fetch import FetchTask
-from pdsync.sync.history import read_cost, with_content_keys
+from pdsync.sync.history import child_records, read_cost
 from pdsync.sync.items import ChildItem, WorkItem
 from pdsync.sync.pipeline import Emit
 from pdsync.sync.reader import list_params, walk
@@ -146,18 +145,13 @@ def child_task(
                 rows.extend(run.to_rows(page.records))
                 requests += 1
         elif wanted:
-            keyed = any(c.source == HASH_SOURCE for c in spec.columns)
             for ref in wanted:
                 path, params = _per_parent_call(run, ref.id)
                 records: list[dict[str, Any]] = []
                 for page in walk(client, spec, params, path=path):
                     records.extend(page.records)
                     requests += 1
-                # Lists of plain values (permitted users' ids) become one-key records.
-                records = [r if isinstance(r, dict) else {ITEM_SOURCE: r} for r in records]
-                if keyed:
-                    records = with_content_keys(records, ref.id)
-                rows.extend(run.to_rows(records, parent_id=ref.id))
+                rows.extend(run.to_rows(child_records(spec, records, ref.id), parent_id=ref.id))
         cursors = [p.cursor for p in chunk if p.cursor]
         emit(
             ChildItem(

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pdsync.catalog.columns import HASH_SOURCE
+from pdsync.catalog.columns import HASH_SOURCE, ITEM_SOURCE
 from pdsync.catalog.streams import StreamSpec
 
 
@@ -42,6 +42,18 @@ def with_content_keys(records: Iterable[Mapping[str, Any]], parent_id: Any) -> l
         key = base if ordinal == 0 else content_key(parent_id, record, ordinal)
         out.append({**record, HASH_SOURCE: key})
     return out
+
+
+def child_records(spec: StreamSpec, records: Iterable[Any], parent_id: Any) -> list[dict[str, Any]]:
+    """One parent's list as records the normaliser reads.
+
+    Plain values (permitted users: user ids) become ``{"$item": value}``; streams keyed
+    by content get their ``$hash`` key, computed over the whole list (duplicates count).
+    """
+    wrapped = [r if isinstance(r, dict) else {ITEM_SOURCE: r} for r in records]
+    if any(c.source == HASH_SOURCE for c in spec.columns):
+        return with_content_keys(wrapped, parent_id)
+    return wrapped
 
 
 @dataclass(frozen=True)
