@@ -65,11 +65,11 @@ class ReadCost:
 
     def message(self, *, first: bool) -> str:
         what = "first read" if first else "read"
-        tokens = f", about {self.tokens:,} tokens" if self.tokens is not None else ""
+        tokens = f" and {self.tokens:,} tokens" if self.tokens is not None else ""
         return (
             f"{self.stream}: {what} of {self.parents:,} parents costs about "
-            f"{self.calls:,} requests{tokens}. A stop for the daily token budget keeps every "
-            f"parent read; the next run resumes with the rest."
+            f"{self.calls:,} requests{tokens}. A stop for the daily token budget keeps the parents "
+            f"already read; the next run resumes with the rest."
         )
 
 
