@@ -8,6 +8,8 @@ they are opt-in and read only for records whose ``update_time`` moved.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pdsync.catalog.columns import cols
 from pdsync.catalog.streams import ApiVersion, Parent, StreamSpec
 
@@ -29,58 +31,65 @@ def _permitted_users(entity: str, plural: str, version: ApiVersion = "v1") -> St
     )
 
 
+def _of_every(
+    parent: str, key: str, name: str, path: str, columns: str, pk: tuple[str, ...], **kw: Any
+) -> StreamSpec:
+    """A v1 list per role or permission set: few parents without `update_time`, all read."""
+    return StreamSpec(
+        name,
+        path,
+        cols(columns),
+        version="v1",
+        primary_key=pk,
+        mode="incremental",
+        parent=Parent(parent, key_column=key, changed_only=False),
+        delete_strategy="parent_replace",
+        **kw,
+    )
+
+
 ACCESS_STREAMS: tuple[StreamSpec, ...] = (
-    StreamSpec(
+    _of_every(
+        "roles",
+        "role_id",
         "role_assignments",
         "roles/{id}/assignments",
-        cols("role_id:int user_id:int name parent_role_id:int active_flag:bool type"),
-        version="v1",
-        primary_key=("role_id", "user_id"),
-        mode="incremental",
+        "role_id:int user_id:int name parent_role_id:int active_flag:bool type",
+        ("role_id", "user_id"),
         pagination="offset",
-        parent=Parent("roles", key_column="role_id", changed_only=False),
-        delete_strategy="parent_replace",
         description="Users assigned to each role (every role, every sync: roles are few).",
     ),
-    StreamSpec(
+    _of_every(
+        "roles",
+        "role_id",
         "role_settings",
         "roles/{id}/settings",
-        cols(
-            "role_id:int=$parent deal_default_visibility:int lead_default_visibility:int "
-            "org_default_visibility:int person_default_visibility:int "
-            "product_default_visibility:int deal_access_level:int org_access_level:int "
-            "person_access_level:int product_access_level:int"
-        ),
-        version="v1",
-        primary_key=("role_id",),
-        mode="incremental",
+        "role_id:int=$parent deal_default_visibility:int lead_default_visibility:int "
+        "org_default_visibility:int person_default_visibility:int "
+        "product_default_visibility:int deal_access_level:int org_access_level:int "
+        "person_access_level:int product_access_level:int",
+        ("role_id",),
         pagination="none",
-        parent=Parent("roles", key_column="role_id", changed_only=False),
-        delete_strategy="parent_replace",
         description="Default visibility and access levels of each role (one row per role).",
     ),
-    StreamSpec(
+    _of_every(
+        "roles",
+        "role_id",
         "role_pipelines",
         "roles/{id}/pipelines",
-        cols("role_id:int=$parent pipeline_ids:json visible:bool"),
-        version="v1",
-        primary_key=("role_id",),
-        mode="incremental",
+        "role_id:int=$parent pipeline_ids:json visible:bool",
+        ("role_id",),
         pagination="none",
-        parent=Parent("roles", key_column="role_id", changed_only=False),
-        delete_strategy="parent_replace",
         description="Pipelines visible to each role (one row per role).",
     ),
-    StreamSpec(
+    _of_every(
+        "permission_sets",
+        "permission_set_id",
         "permission_set_assignments",
         "permissionSets/{id}/assignments",
-        cols("permission_set_id user_id:int name"),
-        version="v1",
-        primary_key=("permission_set_id", "user_id"),
-        mode="incremental",
+        "permission_set_id user_id:int name",
+        ("permission_set_id", "user_id"),
         pagination="offset",
-        parent=Parent("permission_sets", key_column="permission_set_id", changed_only=False),
-        delete_strategy="parent_replace",
         description="Users assigned to each permission set (every set, every sync).",
     ),
     StreamSpec(
