@@ -35,22 +35,24 @@ import difflib
 import fnmatch
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
 from pdsync.errors import ConfigError
+from pdsync.sync.replication_values import Mode as Mode  # re-exported
+from pdsync.sync.replication_values import (
+    mapping,
+    mode_value,
+    names_list,
+    optional_text,
+    reject_unknown,
+)
+from pdsync.sync.replication_values import parse_since as parse_since  # re-exported
 
-Mode = Literal["incremental", "full_refresh"]
-
-_MODE_SPELLINGS: dict[str, Mode] = {
-    "incremental": "incremental",
-    "full-refresh": "full_refresh",
-    "full_refresh": "full_refresh",
-}
 _TOP_KEYS = ("source", "target", "defaults", "streams", "exclude")
 _DEFAULT_KEYS = ("mode", "object", "since", "extended_requests")
 _STREAM_KEYS = ("mode", "object", "since", "disabled", "extended_requests")
@@ -123,21 +125,21 @@ def parse_replication(raw: Any, *, origin: str = "replication file") -> Replicat
     """Validate an already-parsed replication document."""
     if raw is None:
         raw = {}
-    doc = _mapping(raw, origin, "the document")
-    _reject_unknown(doc, _TOP_KEYS, origin, "top level")
+    doc = mapping(raw, origin, "the document")
+    reject_unknown(doc, _TOP_KEYS, origin, "top level")
     defaults = _stream_options(doc.get("defaults"), origin, "defaults", _DEFAULT_KEYS)
     streams_raw = doc.get("streams")
     streams: dict[str, StreamOptions] = {}
     if streams_raw is not None:
-        for name, options in _mapping(streams_raw, origin, "streams").items():
+        for name, options in mapping(streams_raw, origin, "streams").items():
             streams[str(name)] = _stream_options(options, origin, f"streams.{name}", _STREAM_KEYS)
     return ReplicationConfig(
-        source=_optional_text(doc.get("source"), origin, "source"),
-        target=_optional_text(doc.get("target"), origin, "target"),
+        source=optional_text(doc.get("source"), origin, "source"),
+        target=optional_text(doc.get("target"), origin, "target"),
         defaults=defaults,
         streams=streams,
         path=origin,
-        exclude=_names(doc.get("exclude"), origin, "exclude"),
+        exclude=names_list(doc.get("exclude"), origin, "exclude"),
     )
 
 
@@ -168,7 +170,7 @@ def select_streams(
         _check_pattern(pattern, catalog, f"stream in {config.path}")
     for pattern in (*exclude, *config.exclude):
         _check_pattern(pattern, catalog, "stream to exclude")
-    names = _chosen_names(catalog, requested, config, opt_in)
+    names = _chosennames_list(catalog, requested, config, opt_in)
     dropped = (*exclude, *config.exclude)
     names = [n for n in names if not any(fnmatch.fnmatchcase(n, p) for p in dropped)]
     if not names:
@@ -197,7 +199,7 @@ def _selects(pattern: str, name: str, opt_in: frozenset[str]) -> bool:
     return name not in opt_in and fnmatch.fnmatchcase(name, pattern)
 
 
-def _chosen_names(
+def _chosennames_list(
     catalog: Mapping[str, bool],
     requested: Sequence[str],
     config: ReplicationConfig,
@@ -340,8 +342,8 @@ def _check_known(names: Sequence[str], catalog: Mapping[str, bool], what: str) -
 def _stream_options(raw: Any, origin: str, where: str, allowed: tuple[str, ...]) -> StreamOptions:
     if raw is None:
         return StreamOptions()
-    doc = _mapping(raw, origin, where)
-    _reject_unknown(doc, allowed, origin, where)
+    doc = mapping(raw, origin, where)
+    reject_unknown(doc, allowed, origin, where)
     disabled = doc.get("disabled", False)
     if not isinstance(disabled, bool):
         raise ConfigError(
@@ -355,87 +357,11 @@ def _stream_options(raw: Any, origin: str, where: str, allowed: tuple[str, ...])
             hint="Write `extended_requests: false` to skip the per-record calls.",
         )
     return StreamOptions(
-        mode=_mode(doc.get("mode"), origin, where),
-        object=_optional_text(doc.get("object"), origin, f"{where}.object"),
+        mode=mode_value(doc.get("mode"), origin, where),
+        object=optional_text(doc.get("object"), origin, f"{where}.object"),
         since=parse_since(doc["since"], where=f"{where}.since in {origin}")
         if doc.get("since") is not None
         else None,
         disabled=disabled,
         extended_requests=extended,
     )
-
-
-def _names(raw: Any, origin: str, where: str) -> tuple[str, ...]:
-    """A list of stream names or patterns (a single string is a list of one)."""
-    if raw is None:
-        return ()
-    items = [raw] if isinstance(raw, str) else raw
-    if not isinstance(items, list) or not all(isinstance(i, str) and i.strip() for i in items):
-        raise ConfigError(
-            f"{where} in {origin} must be a list of stream names or patterns, not {raw!r}.",
-            hint="Write e.g. exclude: ['mail_*', webhooks].",
-        )
-    return tuple(i.strip() for i in items)
-
-
-def _mode(value: Any, origin: str, where: str) -> Mode | None:
-    if value is None:
-        return None
-    mode = _MODE_SPELLINGS.get(str(value).strip().lower())
-    if mode is None:
-        raise ConfigError(
-            f"{where}.mode in {origin} is {value!r}.",
-            hint="Use `incremental` or `full-refresh`.",
-        )
-    return mode
-
-
-def parse_since(value: Any, *, where: str = "--since") -> datetime:
-    """A date or timestamp (``2024-01-01``, ``2024-01-01T12:00:00Z``) as an aware UTC datetime."""
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, date):
-        parsed = datetime(value.year, value.month, value.day)
-    else:
-        text = str(value).strip().replace("Z", "+00:00")
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
-            raise ConfigError(
-                f"{where} is {value!r}, which is not a date.",
-                hint="Give a date as YYYY-MM-DD or a UTC timestamp as YYYY-MM-DDTHH:MM:SSZ.",
-            ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
-
-
-def _mapping(raw: Any, origin: str, where: str) -> dict[str, Any]:
-    if not isinstance(raw, dict):
-        raise ConfigError(
-            f"{where} in {origin} must be a mapping (key: value lines), not {type(raw).__name__}.",
-            hint="See docs/sync.md for the replication file's shape.",
-        )
-    return raw
-
-
-def _reject_unknown(
-    doc: Mapping[str, Any], allowed: tuple[str, ...], origin: str, where: str
-) -> None:
-    unknown = [str(key) for key in doc if key not in allowed]
-    if unknown:
-        raise ConfigError(
-            f"Unknown key {unknown[0]!r} at {where} of {origin}.",
-            hint=f"Allowed keys there: {', '.join(allowed)}.",
-        )
-
-
-def _optional_text(value: Any, origin: str, where: str) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(
-            f"{where} in {origin} must be a non-empty string, not {value!r}.",
-            hint="Quote the value if it contains special characters.",
-        )
-    return value.strip()
