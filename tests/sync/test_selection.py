@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
+from pathlib import Path
+
 import pytest
 from sync_helpers import CAPABLE
 
 from pdsync.catalog.registry import CATALOG
+from pdsync.emulator.server import EmulatorServer
 from pdsync.errors import ConfigError
 from pdsync.sync.replication import parse_replication, select_streams
 from pdsync.sync.run import OPT_IN_STREAMS, default_streams
@@ -80,3 +85,37 @@ def test_bad_replication_keys_are_named(doc: dict[str, object], message: str) ->
     with pytest.raises(ConfigError) as err:
         parse_replication(doc)
     assert message in err.value.message
+
+
+def test_discover_json_marks_each_streams_cost_class() -> None:
+    from click.testing import CliRunner
+
+    from pdsync.cli import main
+
+    result = CliRunner().invoke(main, ["discover", "--offline", "--json"])
+    assert result.exit_code == 0, result.output
+    streams = {s["name"]: s for s in json.loads(result.output)["streams"]}
+    assert set(streams) == set(CATALOG)
+    assert streams["deals"]["cost_class"] == "one listing"
+    assert streams["deal_flow"]["cost_class"] == "per parent" and streams["deal_flow"]["opt_in"]
+    assert streams["filters"]["cost_class"] == "per record"
+    assert streams["filters"]["extended"] == {"path": "filters/{id}", "columns": ["conditions"]}
+    assert streams["mail_threads"]["fanout"][0] == {"folder": "inbox"}
+
+
+def test_sync_a_pattern_from_the_command_line(account: EmulatorServer, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from pdsync.cli import main
+
+    db = tmp_path / "mail.db"
+    result = CliRunner().invoke(
+        main,
+        ["sync", "mail*", "--target", f"sqlite:///{db}", "--base-url", account.url],
+        env={"PIPEDRIVE_API_TOKEN": account.config.token},
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "mail_threads" in result.stdout and "mail_messages" not in result.stdout
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM mail_threads").fetchone()[0] > 0
