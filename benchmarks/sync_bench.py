@@ -1,15 +1,23 @@
-"""Sync benchmark on the emulator: requests vs the minimum, wall time vs the rate-limit bound, rows/s, RSS.
+"""Sync benchmark on the emulator: every stream of the default sync, against the true minimum.
 
-Run:  .venv/bin/python benchmarks/sync_bench.py [--deals 100000] [--latency-ms 30]
+Run:  .venv/bin/python benchmarks/sync_bench.py [--deals 20000] [--plan growth --latency-ms 50]
+      .venv/bin/python benchmarks/sync_bench.py --deals 20000 --no-limits
 
-1. *Limited run*: an emulator process with the Growth plan's burst limit (40 requests
-   per 2 s for an API token) and latency on; a full sync of deals, persons,
-   organizations, activities (and their field definitions). Prints requests used vs
-   the minimum possible (Σ ceil(rows/500) + one call per field endpoint, read from
-   ``/_emulator/stats``), tokens, wall time vs the bound (requests ÷ allowed rate).
-2. *Incremental run* after 1% of the deals and persons changed through the API.
-3. *Throughput run*: a second emulator with limits and latency off: rows/s.
-Peak RSS is this process's (the sync; the emulator runs in its own process).
+The emulator runs in its own process (seed 42), so this process's CPU time and peak
+RSS are the client's. One invocation does:
+
+1. *Full sync* of every stream ``pdsync sync`` takes by default, into SQLite. Per
+   stream: rows, requests (the emulator's count per operation), the true minimum, the
+   ratio. The minimum is ``ceil(rows / page limit)`` per list (v1 files page at most
+   100) with the rows *the API lists* (counted by ``pdsync verify``, not by the sync),
+   one call per unpaginated list and per field endpoint, ``ceil(deals with products /
+   100)`` for deal products, plus one listing per deleted pass (deals ``status=deleted``).
+   Then wall time vs the rate-limit bound (requests ÷ the plan's allowed rate), rows/s
+   (wall and client CPU), peak RSS, and ``pdsync verify``'s verdict.
+2. *Resume*: a sync in a child process is killed (SIGKILL) after ``--kill-after``
+   seconds; a second run finishes the job. Prints its requests vs the work left (the
+   minimum for the rows not committed at the kill) and vs the uninterrupted run, then
+   ``verify``'s verdict on the resumed replica.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import json
 import math
 import os
 import resource
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -28,22 +37,21 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from pdsync.api.client import PipedriveClient
 from pdsync.api.ratelimit import RateGovernor
+from pdsync.catalog.registry import CATALOG
+from pdsync.catalog.streams import StreamSpec, endpoint
 from pdsync.config import Connection
 from pdsync.destinations import open_destination
 from pdsync.emulator.config import BURST_API_TOKEN, DEFAULT_TOKEN
 from pdsync.sync.engine import SyncEngine, SyncOptions
-from pdsync.sync.replication import StreamSelection
+from pdsync.sync.replication import select_streams
 from pdsync.sync.report import SyncReport
-
-STREAMS = ["deals", "persons", "organizations", "activities", "deal_products"]
-TOP_LEVEL = STREAMS[:4]
-FIELD_ENDPOINTS = 3  # dealFields, personFields, organizationFields
+from pdsync.sync.run import default_streams, incremental_capable
+from pdsync.verify import VerifyReport, verify_replica
 
 
 def free_port() -> int:
@@ -55,23 +63,9 @@ def free_port() -> int:
 @contextmanager
 def emulator(deals: int, latency_ms: float, limits: bool, plan: str) -> Iterator[str]:
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "pdsync",
-        "emulator",
-        "serve",
-        "--port",
-        str(port),
-        "--size",
-        str(deals),
-        "--latency-ms",
-        str(latency_ms),
-        "--plan",
-        plan,
-        "--seed",
-        "42",
-    ]
+    command = [sys.executable, "-m", "pdsync", "emulator", "serve", "--port", str(port),
+               "--size", str(deals), "--latency-ms", str(latency_ms), "--plan", plan,
+               "--seed", "42"]  # fmt: skip
     if not limits:
         command.append("--no-rate-limits")
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -97,121 +91,220 @@ def emulator_stats(url: str, reset: bool = False) -> dict[str, Any]:
         return data
 
 
-def run_sync(client: PipedriveClient, db: Path, **options: Any) -> SyncReport:
+def make_client(url: str, limits: bool) -> PipedriveClient:
+    connection = Connection(api_token=DEFAULT_TOKEN, base_url=url)
+    if limits:  # the shared governor learns the plan's limits from the headers
+        return PipedriveClient(connection)
+    return PipedriveClient(connection, governor=RateGovernor(burst_limit=1_000_000))
+
+
+def run_sync(client: PipedriveClient, db: Path, workers: int) -> SyncReport:
     destination = open_destination(f"sqlite:///{db}")
-    selections = [StreamSelection(s, "incremental", s) for s in STREAMS]
+    selections = select_streams(incremental_capable(), requested=default_streams())
     try:
-        return SyncEngine(client, destination, selections, SyncOptions(**options)).run()
+        return SyncEngine(client, destination, selections, SyncOptions(workers=workers)).run()
     finally:
         destination.close()
 
 
-def minimum_requests(db: Path) -> int:
+def run_verify(client: PipedriveClient, db: Path) -> VerifyReport:
+    destination = open_destination(f"sqlite:///{db}", readonly=True)
+    try:
+        return verify_replica(client, destination, default_streams())
+    finally:
+        destination.close()
+
+
+# ------------------------------------------------------------------ the true minimum
+
+
+def pages(rows: int, spec: StreamSpec) -> int:
+    return 1 if spec.pagination == "none" else max(1, math.ceil(rows / spec.page_limit))
+
+
+def deals_with_products(db: Path) -> int:
     with sqlite3.connect(db) as conn:
-        counts = [conn.execute(f'SELECT COUNT(*) FROM "{s}"').fetchone()[0] for s in TOP_LEVEL]
-        # deal_products: one batch call per 100 deals that have products (and ≤ 500 rows).
-        parents = conn.execute("SELECT COUNT(*) FROM deals WHERE products_count > 0").fetchone()[0]
-    return (
-        sum(max(1, math.ceil(c / 500)) for c in counts) + math.ceil(parents / 100) + FIELD_ENDPOINTS
-    )
+        sql = "SELECT COUNT(*) FROM deals WHERE products_count > 0 AND _pdsync_deleted_at IS NULL"
+        return int(conn.execute(sql).fetchone()[0])
+
+
+def table_rows(db: Path) -> dict[str, int]:
+    with sqlite3.connect(db) as conn:
+        return {
+            name: int(conn.execute(f'SELECT COUNT(*) FROM "{name}"').fetchone()[0])
+            for name in default_streams()
+            if conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone()
+        }
+
+
+def minimum(spec: StreamSpec, listed: int, deleted: int, with_products: int) -> int:
+    """The fewest calls that can read ``listed`` records (``deleted`` by the deleted pass)."""
+    if spec.parent is not None and spec.parent.is_batch:
+        return math.ceil(with_products / spec.parent.batch_size)
+    return pages(listed - deleted, spec) + sum(pages(deleted, spec) for _ in spec.passes)
+
+
+def operation_of(spec: StreamSpec) -> str | None:
+    op = endpoint(spec.version, spec.api_path)
+    return op.operation_id if op else None
+
+
+def stream_table(
+    report: SyncReport, audit: VerifyReport, by_operation: dict[str, int], db: Path
+) -> tuple[int, int]:
+    """Print rows / requests / minimum per stream; return (requests, minimum) totals."""
+    listed = {s.stream: s for s in audit.streams if s.skipped is None}
+    with_products = deals_with_products(db)
+    print(f"  {'stream':<22}{'rows':>9}{'listed':>9}{'requests':>10}{'minimum':>9}{'ratio':>8}")
+    total_requests = total_min = 0
+    attributed = 0
+    for s in report.streams:
+        spec = CATALOG[s.stream]
+        check = listed.get(s.stream)
+        api, deleted = (check.api, check.api_deleted) if check else (s.rows, 0)
+        least = minimum(spec, api, deleted, with_products)
+        op = operation_of(spec)
+        used = by_operation.get(op, 0) if op else s.requests
+        attributed += used
+        total_requests += used
+        total_min += least
+        ratio = f"{used / least:.2f}" if least else "-"
+        print(f"  {s.stream:<22}{s.rows:>9,}{api:>9,}{used:>10,}{least:>9,}{ratio:>8}")
+    other = sum(by_operation.values()) - attributed
+    if other:
+        print(f"  {'(other operations)':<22}{'':>9}{'':>9}{other:>10,}")
+        total_requests += other
+    return total_requests, total_min
 
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def change_one_percent(client: PipedriveClient) -> int:
-    """Edit 1% of the deals and 1% of the persons through the API (the oldest ids first)."""
-    changed = 0
-    for path, key in (("deals", "title"), ("persons", "name")):
-        ids = [r["id"] for r in client.iter_items(path, params={"sort_by": "id"})]
-        for record_id in ids[: max(1, len(ids) // 100)]:
-            client.patch(f"{path}/{record_id}", json={key: f"changed {record_id}"})
-            changed += 1
-    return changed
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
-def limited_run(args: argparse.Namespace, workdir: Path) -> None:
+# ------------------------------------------------------------------------- runs
+
+
+def full_run(args: argparse.Namespace, url: str, workdir: Path) -> tuple[SyncReport, int]:
     burst = BURST_API_TOKEN[args.plan]
-    with emulator(args.deals, args.latency_ms, True, args.plan) as url:
-        client = PipedriveClient(Connection(api_token=DEFAULT_TOKEN, base_url=url))
-        db = workdir / "limited.db"
-        emulator_stats(url, reset=True)
-        started = time.monotonic()
-        report = run_sync(client, db, workers=args.workers)
-        wall = time.monotonic() - started
-        stats = emulator_stats(url)
-        used, minimum = stats["total_requests"], minimum_requests(db)
-        bound = used / (burst / 2.0)
-        rows = report.totals["rows"]
-        print(
-            f"\n== Full sync, {args.plan} plan ({burst} req/2 s), latency {args.latency_ms} ms =="
-        )
-        print(f"rows                {rows:,}")
-        print(f"requests            {used:,} (minimum {minimum:,}; ratio {used / minimum:.3f})")
-        print(f"tokens              {stats['tokens_charged']:,}")
-        print(f"429 responses       {stats['responses_429']}")
-        print(
-            f"wall time           {wall:.1f} s (rate-limit bound {bound:.1f} s; ratio {wall / bound:.2f})"
-        )
-        print(f"peak RSS            {peak_rss_mb():.0f} MB")
-        changed = change_one_percent(client)
-        emulator_stats(url, reset=True)
-        started = time.monotonic()
-        report = run_sync(client, db, workers=args.workers, reconcile_every=timedelta(hours=24))
-        wall = time.monotonic() - started
-        stats = emulator_stats(url)
-        print(
-            f"\n== Incremental sync after {changed:,} records changed (1% of deals and persons) =="
-        )
-        print(
-            f"rows read           {report.totals['rows']:,} (updated {report.totals['updated']:,})"
-        )
-        for s in report.streams:
-            print(
-                f"  {s.stream:<18}{s.rows:>8,} rows, {s.updated:,} updated, {s.deleted:,} deleted"
-            )
-        print(
-            f"requests            {stats['total_requests']:,}   tokens {stats['tokens_charged']:,}"
-        )
-        print(f"wall time           {wall:.1f} s")
-        client.close()
+    client = make_client(url, args.limits)
+    db = workdir / "full.db"
+    emulator_stats(url, reset=True)
+    started, cpu = time.monotonic(), cpu_seconds()
+    report = run_sync(client, db, args.workers)
+    wall, cpu = time.monotonic() - started, cpu_seconds() - cpu
+    rss = peak_rss_mb()
+    stats = emulator_stats(url)
+    audit = run_verify(client, db)
+    client.close()
+    limits = f"{args.plan} plan ({burst} req/2 s)" if args.limits else "limits off"
+    print(f"\n== Full sync: {limits}, latency {args.latency_ms:g} ms, {args.workers} workers ==")
+    used, least = stream_table(report, audit, stats["requests_by_operation"], db)
+    bound = used / (burst / 2.0)
+    rows = report.totals["rows"]
+    print(f"requests            {used:,} (minimum {least:,}; ratio {used / least:.3f})")
+    print(
+        f"tokens              {stats['tokens_charged']:,}; 429 responses {stats['responses_429']}"
+    )
+    print(
+        f"wall time           {wall:.1f} s (rate-limit bound at {burst}/2 s: {bound:.1f} s; "
+        f"ratio {wall / bound:.2f})"
+    )
+    print(f"rows/s              {rows / wall:,.0f} wall, {rows / cpu:,.0f} per client CPU second")
+    print(f"peak RSS            {rss:.0f} MB (client)")
+    print(
+        f"verify              {audit.requests:,} requests, {audit.seconds:.1f} s: {audit.verdict()}"
+    )
+    return report, stats["total_requests"]
 
 
-def throughput_run(args: argparse.Namespace, workdir: Path) -> None:
-    with emulator(args.deals, 0, False, args.plan) as url:
-        client = PipedriveClient(
-            Connection(api_token=DEFAULT_TOKEN, base_url=url),
-            governor=RateGovernor(burst_limit=1_000_000),
-        )
-        started = time.monotonic()
-        report = run_sync(client, workdir / "fast.db", workers=args.workers)
-        wall = time.monotonic() - started
-        rows = report.totals["rows"]
-        print("\n== Full sync, limits and latency off ==")
-        print(f"rows                {rows:,} in {wall:.1f} s = {rows / wall:,.0f} rows/s")
-        print(f"requests            {report.requests:,}")
-        print(f"peak RSS            {peak_rss_mb():.0f} MB")
-        client.close()
+def killed_run(args: argparse.Namespace, url: str, db: Path) -> int:
+    """A sync in a child process, SIGKILLed after ``--kill-after`` s; returns its requests."""
+    emulator_stats(url, reset=True)
+    command = [sys.executable, __file__, "--child", url, str(db), str(int(args.limits)),
+               str(args.workers)]  # fmt: skip
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        child.wait(timeout=args.kill_after)
+        print(f"(the sync finished before {args.kill_after} s: nothing to resume)")
+    except subprocess.TimeoutExpired:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+    return int(emulator_stats(url)["total_requests"])
+
+
+def resume_run(
+    args: argparse.Namespace, url: str, workdir: Path, full: SyncReport, full_requests: int
+) -> None:
+    db = workdir / "resumed.db"
+    before_kill = killed_run(args, url, db)
+    at_kill = table_rows(db) if db.exists() else {}
+    client = make_client(url, args.limits)
+    emulator_stats(url, reset=True)
+    started = time.monotonic()
+    run_sync(client, db, args.workers)
+    wall = time.monotonic() - started
+    resumed = int(emulator_stats(url)["total_requests"])
+    with_products = deals_with_products(db)
+    # Work left: each stream's rows not committed at the kill, at the page limit; a stream
+    # with nothing left still costs one call to learn so (and one per deleted pass).
+    left = 0
+    for s in full.streams:
+        spec = CATALOG[s.stream]
+        remaining = max(0, s.rows - at_kill.get(s.stream, 0))
+        if spec.parent is not None and spec.parent.is_batch:
+            share = remaining / max(1, s.rows)
+            left += math.ceil(with_products * share / spec.parent.batch_size)
+        else:
+            left += pages(remaining, spec) + len(spec.passes)
+    audit = run_verify(client, db)
+    client.close()
+    committed = sum(at_kill.values())
+    print(f"\n== Resume after SIGKILL at {args.kill_after:g} s ==")
+    print(f"killed run          {before_kill:,} requests, {committed:,} rows committed")
+    print(
+        f"resumed run         {resumed:,} requests in {wall:.1f} s; work left ≈ {left:,} requests "
+        f"(minimum for the rows not committed); uninterrupted sync {full_requests:,}"
+    )
+    print(
+        f"killed + resumed    {before_kill + resumed:,} requests ({(before_kill + resumed) / full_requests:.2f} × uninterrupted)"
+    )
+    print(f"verify              {audit.verdict()}")
+
+
+def child_main(url: str, db: str, limits: str, workers: str) -> None:
+    client = make_client(url, limits == "1")
+    run_sync(client, Path(db), int(workers))
 
 
 def main() -> None:
+    if len(sys.argv) == 6 and sys.argv[1] == "--child":
+        child_main(*sys.argv[2:])
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--deals", type=int, default=100_000)
-    parser.add_argument("--latency-ms", type=float, default=30.0)
-    parser.add_argument("--plan", default="growth")
+    parser.add_argument("--deals", type=int, default=20_000)
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--plan", default="growth", choices=sorted(BURST_API_TOKEN))
+    parser.add_argument("--no-limits", dest="limits", action="store_false")
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--only", choices=["limited", "throughput"])
+    parser.add_argument("--kill-after", type=float, default=5.0, help="0: no resume run")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="pdsync-bench-") as tmp:
+    print(
+        f"pdsync sync benchmark: {args.deals:,} deals (persons 1x, activities 2x, notes 1/2x, "
+        f"organizations 1/4x, leads 1/10x), pid {os.getpid()}"
+    )
+    with (
+        tempfile.TemporaryDirectory(prefix="pdsync-bench-") as tmp,
+        emulator(args.deals, args.latency_ms, args.limits, args.plan) as url,
+    ):
         workdir = Path(tmp)
-        print(
-            f"pdsync sync benchmark: {args.deals:,} deals (persons 1x, activities 2x, organizations 1/4x), pid {os.getpid()}"
-        )
-        if args.only in (None, "throughput"):
-            throughput_run(args, workdir)
-        if args.only in (None, "limited"):
-            limited_run(args, workdir)
+        full, full_requests = full_run(args, url, workdir)
+        if args.kill_after > 0:
+            resume_run(args, url, workdir, full, full_requests)
 
 
 if __name__ == "__main__":

@@ -93,6 +93,7 @@ EMULATOR_HELP = {
     "webhook_retry_delays": "seconds between webhook delivery attempts",
     "webhook_timeout": "seconds a webhook receiver has to answer",
     "extra_tokens": "more API tokens: token → user id",
+    "quirks": "deliberate departures from Pipedrive (`ignore_sort`), see [faults](emulator-limits-and-faults.md)",
 }
 
 # Variables the code reads without declaring them as data (checked against src/ by

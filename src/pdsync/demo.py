@@ -5,7 +5,8 @@
 3. through the API, as any user would: rename and re-value a few deals, delete a few
    deals and persons, add a deal custom field and fill it on one deal;
 4. incremental sync (deletes reconciled on this run), printing the summary;
-5. a sample SQL query: deals per stage with a custom field read by its name.
+5. ``pdsync verify``: the replica audited against the account, its one-line verdict;
+6. a sample SQL query: deals per stage with a custom field read by its name.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pdsync.sync.engine import SyncEngine, SyncOptions
 from pdsync.sync.replication import select_streams
 from pdsync.sync.report import SyncReport, format_report
 from pdsync.sync.run import default_streams, incremental_capable
+from pdsync.verify import VerifyReport, verify_replica
 
 DEMO_FILE = "pdsync-demo.db"
 Say = Callable[[str], None]
@@ -39,6 +41,7 @@ class DemoResult:
     query_columns: list[str]
     query_rows: list[tuple[Any, ...]]
     path: str
+    verify: VerifyReport
 
 
 def run_demo(
@@ -68,11 +71,14 @@ def run_demo(
             say("\n3) Incremental sync")
             second = _sync(client, target, sink, reconcile_every_run=True)
             say(format_report(second))
+            say("\n4) Verify: every id the API lists, compared with the replica")
+            audit = _verify(client, target)
+            say(audit.verdict())
     columns, rows = _sample_query(target, field_name)
-    say("\n4) Deals per stage, with custom fields by name:")
+    say("\n5) Deals per stage, with custom fields by name:")
     say(_table(columns, rows))
     say(f'\nExplore: sqlite3 {target} "select * from deals limit 5"')
-    return DemoResult(first, second, columns, rows, str(target))
+    return DemoResult(first, second, columns, rows, str(target), audit)
 
 
 def _fresh(target: Path) -> None:
@@ -103,6 +109,14 @@ def _sync(
     destination = open_destination(f"sqlite:///{target}")
     try:
         return SyncEngine(client, destination, selections, options, sink=sink).run()
+    finally:
+        destination.close()
+
+
+def _verify(client: PipedriveClient, target: Path) -> VerifyReport:
+    destination = open_destination(f"sqlite:///{target}", readonly=True)
+    try:
+        return verify_replica(client, destination)
     finally:
         destination.close()
 

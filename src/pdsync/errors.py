@@ -24,7 +24,8 @@ again later can help (``transient``), and which exit code the CLI uses for it::
     │   └── MissingDependencyError      exit 2   an optional driver is not installed
     ├── PushError                       exit 8   a write-back batch could not run
     │   └── ConflictError               exit 8   ambiguous match, record changed underneath
-    └── EventsError                     exit 9   the event destination cannot run
+    ├── EventsError                     exit 9   the event destination cannot run
+    └── IncompleteReplicaError          exit 10  `pdsync verify` found records missing or extra
 
 Messages and details pass through :func:`pdsync.redact.redact` when the error is
 built, so a secret cannot reach ``str(exc)``, ``repr(exc)``, a log or a report.
@@ -47,6 +48,7 @@ __all__ = [
     "EventsError",
     "ForbiddenError",
     "GoneError",
+    "IncompleteReplicaError",
     "MissingDependencyError",
     "NotFoundError",
     "PaginationError",
@@ -244,6 +246,16 @@ class ConflictError(PushError):
 
 class EventsError(PdsyncError):
     exit_code = 9
+
+
+class IncompleteReplicaError(PdsyncError):
+    """An audit found the replica differs from the live account (or could not see all of it)."""
+
+    exit_code = 10
+    default_hint = (
+        "Run `pdsync sync` again (--full-refresh re-reads everything), then `pdsync verify`; "
+        "if the loss persists, report it with the output of `pdsync verify --json`."
+    )
 
 
 def exit_code_for(exc: BaseException) -> int:

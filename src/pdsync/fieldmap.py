@@ -14,15 +14,15 @@ exact-match search both tools read records with live here too, once.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Mapping
-from itertools import islice
 from typing import Any, Literal, Protocol
 
 from pdsync.api.pagination import DEFAULT_LIMIT, make_paginator, page_items
 from pdsync.catalog.fields import FieldCatalog, FieldMapping
 from pdsync.catalog.registry import FIELDS_STREAMS, get_stream
 from pdsync.catalog.tables import field_catalog
-from pdsync.errors import ConfigError
+from pdsync.errors import ConfigError, ServerError
 
 Version = Literal["v1", "v2"]
 
@@ -63,11 +63,30 @@ def list_records(
 def search_exact(
     client: RequestClient, search_path: str, term: str, fields: str, *, most: int | None = None
 ) -> list[dict[str, Any]]:
-    """The records a v2 exact-match search finds (``items[].item``), at most ``most``."""
+    """The records a v2 exact-match search finds (``items[].item``), at most ``most``.
+
+    Pipedrive answers a search that finds nothing with ``data: {"items": []}``. Any other
+    shape (``data: null``, no ``items``) is an anomaly, not proof of absence: reading it
+    as "no match" would make push and events create a duplicate, so it raises a
+    transient :class:`~pdsync.errors.ServerError` and the caller retries.
+    """
     params = {"term": term, "fields": fields, "exact_match": "true"}
     limit = min(DEFAULT_LIMIT, most) if most else DEFAULT_LIMIT
-    hits = list_records(client, search_path, "v2", params, limit=limit)
-    return [hit.get("item", hit) for hit in islice(hits, most)]
+    paginator = make_paginator(None, "v2", limit=limit, path=search_path)
+    found: list[dict[str, Any]] = []
+    page: dict[str, Any] | None = paginator.first_params()
+    while page is not None and (most is None or len(found) < most):
+        body = client.request("GET", search_path, version="v2", params={**params, **page})
+        data = body.get("data")
+        if not isinstance(data, Mapping) or not isinstance(data.get("items"), list):
+            raise ServerError(
+                f"Pipedrive answered a search of {search_path} without a result list "
+                f"(data: {json.dumps(data)[:60]}); it is retried, never read as no match.",
+                hint="This is a Pipedrive anomaly; pdsync retries it. If it persists, try later.",
+            )
+        found += [hit.get("item", hit) for hit in data["items"] if isinstance(hit, Mapping)]
+        page = paginator.next_params(body)
+    return found[:most] if most else found
 
 
 def fetch_field_defs(client: RequestClient, entity: str) -> list[dict[str, Any]]:

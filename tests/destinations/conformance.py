@@ -9,6 +9,7 @@ See ``test_sqlite.py``.
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from typing import Any
@@ -22,6 +23,7 @@ from pdsync.destinations.identifiers import quote
 from pdsync.errors import DestinationError, PdsyncError
 from pdsync.schema import DELETED_AT, SYNCED_AT, Column, TableSchema
 from pdsync.sync.state import StreamState
+from pdsync.textrepair import repair_text
 
 Factory = Callable[..., Destination]
 
@@ -147,11 +149,11 @@ class DestinationConformance:
     @given(
         batches=st.lists(
             st.lists(
-                # No NUL: PostgreSQL text cannot hold it (pdsync stores U+FFFD there; see
-                # test_postgres.py::test_nul_characters_are_replaced).
+                # Any code point, NUL and lone surrogates included: they are stored repaired
+                # (U+FFFD), never crash a batch (pdsync.textrepair).
                 st.tuples(
                     st.integers(0, 8),
-                    st.text(st.characters(blacklist_characters="\x00"), max_size=5) | st.none(),
+                    st.text(st.characters(codec=None), max_size=5) | st.none(),
                 ),
                 max_size=12,
             ),
@@ -169,9 +171,31 @@ class DestinationConformance:
             batch = Batch(table, schema, [{"id": i, "title": t} for i, t in rows])
             dest.write_batch(batch)
             dest.write_batch(batch)
-            model.update(dict(rows))
+            model.update({i: None if t is None else repair_text(t) for i, t in rows})
         if model:
             assert rows_of(dest, table, ["id", "title"]) == sorted(model.items())
+
+    def test_text_that_is_not_valid_unicode_is_stored_repaired(self, dest: Destination) -> None:
+        # Lone surrogates (JSON "\ud800" escapes decode to them) and NUL, in text, in a
+        # custom field's column and inside JSON (keys too): stored with U+FFFD, nothing lost.
+        schema = DEALS_WITH_CUSTOM.with_columns((Column("data", "json"),))
+        bad = [
+            deal(1, title="a\ud800b", budget_code="\x00B7", data={"k\udfff": ["x\x00y", 2]}),
+            deal(2, title="\ud83d\ude00", budget_code="ok", data=["\udc00"]),
+            deal(3, title="fine", budget_code=None, data={"plain": "é"}),
+        ]
+        result = dest.write_batch(Batch("deals", schema, bad, state=state(SYNCED)))
+        assert result.inserted == 3
+        got = [
+            (i, t, b, json.loads(d) if isinstance(d, str) else d)
+            for i, t, b, d in rows_of(dest, "deals", ["id", "title", "budget_code", "data"])
+        ]
+        assert got == [
+            (1, "a\ufffdb1", "\ufffdB7", {"k\ufffd": ["x\ufffdy", 2]}),
+            (2, "\U0001f6002", "ok", ["\ufffd"]),  # a pair written as two code points: joined
+            (3, "fine3", None, {"plain": "é"}),
+        ]
+        assert dest.read_state().get("deals").bookmark == SYNCED
 
     # -- append & replace --------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from pdsync.catalog.registry import CATALOG
 from pdsync.config import Connection
 from pdsync.destinations import open_destination
 from pdsync.emulator.server import EmulatorServer
+from pdsync.progress import Event
 from pdsync.sync.engine import SyncEngine, SyncOptions
 from pdsync.sync.replication import select_streams
 from pdsync.sync.report import SyncReport
@@ -29,6 +30,7 @@ def sync(
     *,
     full_refresh: bool = False,
     reconcile_every: timedelta | None = timedelta(hours=24),
+    sink: Callable[[Event], None] | None = None,
     **options: Any,
 ) -> SyncReport:
     selections = select_streams(
@@ -43,6 +45,7 @@ def sync(
             # The engine waits (< 1 s) for the current second to end before it reads, so
             # the changes a test makes just before a sync are part of it.
             SyncOptions(reconcile_every=reconcile_every, **options),
+            sink=sink,
         )
         return engine.run()
     finally:

@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pdsync.catalog import field_catalog, get_stream, table_schema
 from pdsync.errors import SchemaError
 from pdsync.sync.normalize import Normalizer, normalize
+from pdsync.textrepair import repair_text
 
 BUDGET = "a" * 40
 COLOUR = "b" * 40
@@ -159,3 +162,66 @@ def test_goals_and_hex_ids() -> None:
     goal = {"id": "abc123", "title": "Q1", "type": {"name": "deals_won"}, "is_active": True}
     row = normalize(get_stream("goals"), goal)
     assert row["id"] == "abc123" and row["type"] == {"name": "deals_won"}
+
+
+# -- text that is not valid Unicode --------------------------------------------------------
+
+NOTE_FIELD = "c" * 40
+BAD_DEFS = [
+    *FIELD_DEFS,
+    {"field_code": NOTE_FIELD, "field_name": "Note \ud800", "field_type": "varchar",
+     "is_custom_field": True},
+    {"field_code": "d" * 40, "field_name": "Size", "field_type": "enum", "is_custom_field": True,
+     "options": [{"id": 7, "label": "L\x00XL"}]},
+]  # fmt: skip
+
+
+def test_lone_surrogates_and_nul_are_repaired_everywhere_and_counted() -> None:
+    catalog = field_catalog("person", BAD_DEFS, now="2024-01-01T00:00:00Z")
+    assert {m.name for m in catalog.custom()} >= {"Note \ufffd"}  # field names too
+    normalizer = Normalizer(get_stream("persons"), catalog)
+    bad = v2_person(
+        name="Ann \ud800",
+        notes="a\x00b",
+        emails=[{"value": "x\udfff@example.com", "primary": True, "label\ud800": "w"}],
+        custom_fields={NOTE_FIELD: "\ud83d\ude00 and \udc00", "d" * 40: 7},
+    )
+    rows = normalizer.rows([v2_person(id=1), bad, v2_person(id=3)])
+    row = rows[1]
+    assert row["name"] == "Ann \ufffd" and row["notes"] == "a\ufffdb"
+    assert row["emails"] == [{"value": "x\ufffd@example.com", "primary": True, "label\ufffd": "w"}]
+    assert row["primary_email"] == "x\ufffd@example.com"
+    note_column = catalog.resolve(NOTE_FIELD)
+    size_column = catalog.resolve("d" * 40)
+    assert note_column is not None and size_column is not None
+    assert row[note_column.column] == "\U0001f600 and \ufffd"  # a split pair is joined
+    assert row[size_column.column] == "L\ufffdXL"  # labels come from repaired definitions
+    assert rows[0] == normalize(get_stream("persons"), v2_person(id=1), catalog)
+    assert dict(normalizer.repairs) == {
+        "name": 1,
+        "notes": 1,
+        "emails": 1,
+        "primary_email": 1,
+        note_column.column: 1,
+    }
+
+
+def test_clean_pages_are_left_as_built() -> None:
+    normalizer = Normalizer(get_stream("persons"))
+    records = [v2_person(id=i, name=f"Émile {i} 😀") for i in range(20)]
+    assert normalizer.rows(records) == [normalize(get_stream("persons"), r) for r in records]
+    assert not normalizer.repairs
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(st.characters(codec=None), max_size=12), st.text(st.characters(codec=None)))
+def test_any_text_becomes_storable_text(name: str, note: str) -> None:
+    normalizer = Normalizer(get_stream("persons"))
+    (row,) = normalizer.rows([v2_person(name=name, emails=[{"value": note, "primary": True}])])
+    assert row["name"] == repair_text(name) and row["primary_email"] == repair_text(note)
+    for value in (row["name"], row["primary_email"], row["emails"][0]["value"]):
+        value.encode("utf-8")  # every destination stores UTF-8
+        assert "\x00" not in value
+    assert sum(normalizer.repairs.values()) == (name != repair_text(name)) + 2 * (
+        note != repair_text(note)
+    )

@@ -20,7 +20,13 @@ import httpx
 from pdsync import errors
 from pdsync.api.auth import Authenticator, TokenAuth
 from pdsync.api.costs import is_search, token_cost
-from pdsync.api.failures import error_for_response
+from pdsync.api.failures import (
+    UnreadableBodyError,
+    decode_body,
+    error_for_response,
+    transport_error,
+)
+from pdsync.api.notices import EMPTY_PAGE, Notices
 from pdsync.api.oauth import OAuthSession
 from pdsync.api.pagination import (
     Page,
@@ -28,6 +34,7 @@ from pdsync.api.pagination import (
     additional_data,
     make_paginator,
     page_items,
+    promises_more,
 )
 from pdsync.api.ratelimit import RateGovernor, RateSnapshot, Slot
 from pdsync.api.retry import RetryPolicy
@@ -38,9 +45,11 @@ __all__ = ["ApiResponse", "ClientStats", "PipedriveClient"]
 
 Version = Literal["v1", "v2"]
 log = logging.getLogger("pdsync.api")
-log.addFilter(RedactingFilter())
+if not any(isinstance(f, RedactingFilter) for f in log.filters):
+    log.addFilter(RedactingFilter())
 
 REPORTED_WAIT = 0.5  # waits shorter than this are not worth showing in a progress display
+EMPTY_PAGE_RETRIES = 3  # asks again of a list page that is empty yet promises more
 USER_AGENT = "pdsync (+https://github.com/pdsync/pdsync)"
 
 
@@ -80,17 +89,6 @@ def _clean_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
     return clean
 
 
-def _transport_error(exc: httpx.HTTPError, url: httpx.URL) -> tuple[errors.TransportError, bool]:
-    """The error to raise, and whether the request may have reached Pipedrive."""
-    host = f"{url.scheme}://{url.host}" + (f":{url.port}" if url.port else "")
-    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
-        reason = "timed out connecting" if isinstance(exc, httpx.ConnectTimeout) else "refused"
-        return errors.TransportError(f"Cannot connect to {host} ({reason})."), False
-    if isinstance(exc, httpx.TimeoutException):
-        return errors.TransportError(f"{host} did not answer in time."), True
-    return errors.TransportError(f"Connection to {host} failed ({type(exc).__name__})."), True
-
-
 class PipedriveClient:
     """A thread-safe Pipedrive API client usable from Python and by every pdsync command."""
 
@@ -124,6 +122,7 @@ class PipedriveClient:
         )
         self._stats = ClientStats()
         self._stats_lock = threading.Lock()
+        self.notices = Notices()  # what reads walked past or re-read (see pdsync.api.notices)
 
     @staticmethod
     def _make_auth(
@@ -217,7 +216,7 @@ class PipedriveClient:
                 )
             except httpx.HTTPError as exc:
                 self.governor.release(slot)
-                failure, sent = _transport_error(exc, httpx.URL(url))
+                failure, sent = transport_error(exc, httpx.URL(url))
                 attempt += 1
                 if not self._retry.may_retry(attempt, method, request_sent=sent):
                     raise failure from None
@@ -229,7 +228,17 @@ class PipedriveClient:
             self._log(method, response, started, cost)
             if response.is_success:
                 self._bump(requests=1, tokens_charged=cost)
-                return ApiResponse(response.status_code, self._parse(response), response.headers)
+                try:
+                    body = decode_body(response, method)
+                except UnreadableBodyError as unreadable:
+                    # Like a 5xx: asked again only when a repeat cannot write twice.
+                    attempt += 1
+                    if not self._retry.may_retry(attempt, method):
+                        raise
+                    self._bump(retries=1)
+                    self._pause(self._retry.backoff(attempt), unreadable.message)
+                    continue
+                return ApiResponse(response.status_code, body, response.headers)
             self._bump(requests=1, tokens_charged=0 if response.status_code == 429 else cost)
             error = error_for_response(response, method=method, path=relative, root=self.root_url)
             if response.status_code == 401 and not reauthenticated:
@@ -257,20 +266,6 @@ class PipedriveClient:
             self._pause(self._retry.backoff(attempt), f"server error {error.status}")
             return True
         return False
-
-    @staticmethod
-    def _parse(response: httpx.Response) -> dict[str, Any]:
-        if not response.content:
-            return {}
-        try:
-            body = response.json()
-        except ValueError:
-            raise errors.ApiError(
-                f"Pipedrive answered {response.status_code} with a body that is not JSON.",
-                status=response.status_code,
-                hint="Check that the base URL points at the Pipedrive API, not a web page.",
-            ) from None
-        return body if isinstance(body, dict) else {"data": body}
 
     @staticmethod
     def _log(method: str, response: httpx.Response, started: float, cost: int) -> None:
@@ -341,10 +336,51 @@ class PipedriveClient:
         page_params: dict[str, Any] | None = paginator.first_params()
         number = 0
         while page_params is not None:
-            body = self.get(path, version=version, params={**base, **page_params})
+            query = {**base, **page_params}
+            body = self.list_page(
+                path, version=version, params=query, style=paginator.style, promised=number > 0
+            )
             number += 1
             yield Page(page_items(body), additional_data(body), number)
             page_params = paginator.next_params(body)
+
+    def list_page(
+        self,
+        path: str,
+        *,
+        version: Version = "v2",
+        params: Mapping[str, Any] | None = None,
+        style: PaginationStyle = "cursor",
+        records: Callable[[dict[str, Any]], list[dict[str, Any]]] = page_items,
+        subject: str | None = None,
+        promised: bool = False,
+    ) -> dict[str, Any]:
+        """One page of a list whose emptiness is checked against the envelopes.
+
+        A page without records (``data: null`` or ``[]``) is suspect when its envelope
+        promises more, or when the previous page promised it (``promised``: any page but
+        a listing's first). It is asked for again, with backoff; if it stays empty it is
+        returned as it is, for the caller to walk past by the envelope's cursor/offset
+        (or to end on), and a notice (under ``subject``, default the path) says records
+        may be missing.
+        """
+        attempt = 0
+        while True:
+            body = self.get(path, version=version, params=params)
+            if records(body) or not (promised or promises_more(style, body)):
+                return body
+            attempt += 1
+            if attempt > min(EMPTY_PAGE_RETRIES, self._retry.max_retries):
+                self.notices.add(
+                    subject or f"/api/{version}/{path.strip('/')}",
+                    EMPTY_PAGE,
+                    f"a page came back with no records although more were promised, even "
+                    f"after {attempt - 1} retries; it was walked past, so records may be "
+                    f"missing (a --full-refresh of the stream reads them again)",
+                )
+                return body
+            self._bump(retries=1)
+            self._pause(self._retry.backoff(attempt), "an empty page promised more records")
 
     def iter_items(
         self,

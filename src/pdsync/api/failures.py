@@ -16,10 +16,13 @@ import httpx
 from pdsync import errors
 
 __all__ = [
+    "UnreadableBodyError",
+    "decode_body",
     "error_for_response",
     "is_cloudflare_block",
     "is_daily_exhausted",
     "retry_after_seconds",
+    "transport_error",
 ]
 
 _CLOUDFLARE_MARKERS = ("cloudflare", "cf-ray", "attention required", "you have been blocked")
@@ -144,3 +147,49 @@ def error_for_response(
     if status in (400, 422):
         return errors.ValidationError(f"{where}: {message}.", status=status, code=code_text)
     return errors.ApiError(f"{where} failed: {message}.", status=status, code=code_text)
+
+
+class UnreadableBodyError(errors.ApiError):
+    """A 2xx whose body is not JSON or was cut short: worth asking again when that is safe."""
+
+
+def decode_body(response: httpx.Response, method: str) -> dict[str, Any]:
+    """The JSON envelope of a successful response (a bare JSON value becomes ``{"data": ...}``)."""
+    declared = response.headers.get("content-length", "")
+    short = (
+        method.upper() != "HEAD"  # a HEAD answer declares the length of a body it never sends
+        and declared.isdigit()
+        and "content-encoding" not in response.headers
+        and int(declared) > len(response.content)
+    )
+    if short:
+        problem = f"a body cut short ({len(response.content)} of {declared} bytes)"
+    elif not response.content:
+        return {}
+    else:
+        try:
+            body = response.json()
+        except ValueError:
+            problem = "a body that is not JSON"
+        else:
+            return body if isinstance(body, dict) else {"data": body}
+    if method.upper() in ("POST", "PATCH"):
+        hint = "The write may have landed: check in Pipedrive before sending it again."
+    else:
+        hint = "Check that the base URL points at the Pipedrive API, not a web page."
+    raise UnreadableBodyError(
+        f"Pipedrive answered {response.status_code} with {problem}.",
+        status=response.status_code,
+        hint=hint,
+    )
+
+
+def transport_error(exc: httpx.HTTPError, url: httpx.URL) -> tuple[errors.TransportError, bool]:
+    """The error to raise, and whether the request may have reached Pipedrive."""
+    host = f"{url.scheme}://{url.host}" + (f":{url.port}" if url.port else "")
+    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+        reason = "timed out connecting" if isinstance(exc, httpx.ConnectTimeout) else "refused"
+        return errors.TransportError(f"Cannot connect to {host} ({reason})."), False
+    if isinstance(exc, httpx.TimeoutException):
+        return errors.TransportError(f"{host} did not answer in time."), True
+    return errors.TransportError(f"Connection to {host} failed ({type(exc).__name__})."), True

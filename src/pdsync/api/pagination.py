@@ -3,7 +3,9 @@
 Each paginator is a tiny token object: :meth:`first_params` for the first request and
 :meth:`next_params` from a response body (None when done). A repeated cursor or a
 ``next_start`` that does not move forward raises :class:`~pdsync.errors.PaginationError`
-instead of looping forever. A ``data: null`` page is an empty page, handled once here.
+instead of looping forever. A ``data: null`` page has no records; whether that ends the
+list is the envelope's say (:func:`promises_more`), never the page's: an empty page that
+promises more is asked for again and then walked past (``PipedriveClient.list_page``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ __all__ = [
     "Paginator",
     "make_paginator",
     "page_items",
+    "promises_more",
 ]
 
 PaginationStyle = Literal["cursor", "offset", "none"]
@@ -58,8 +61,20 @@ def additional_data(body: dict[str, Any]) -> dict[str, Any]:
     return extra if isinstance(extra, dict) else {}
 
 
+def promises_more(style: PaginationStyle, body: dict[str, Any]) -> bool:
+    """Whether a list page's envelope says more pages follow."""
+    extra = additional_data(body)
+    if style == "cursor":
+        return bool(extra.get("next_cursor"))
+    if style == "offset":
+        pagination = extra.get("pagination")
+        return isinstance(pagination, dict) and bool(pagination.get("more_items_in_collection"))
+    return False
+
+
 class Paginator(Protocol):
     pages: int
+    style: PaginationStyle
 
     def first_params(self) -> dict[str, Any]: ...
 
@@ -68,6 +83,8 @@ class Paginator(Protocol):
 
 class CursorPaginator:
     """v2 lists and v1 ``*/collection``: follow ``additional_data.next_cursor``."""
+
+    style: PaginationStyle = "cursor"
 
     def __init__(self, limit: int = DEFAULT_LIMIT, path: str = "") -> None:
         self.limit = limit
@@ -95,6 +112,8 @@ class CursorPaginator:
 class OffsetPaginator:
     """v1 lists: ``start`` + ``limit``, follow ``pagination.next_start`` while more items."""
 
+    style: PaginationStyle = "offset"
+
     def __init__(self, limit: int = DEFAULT_LIMIT, path: str = "") -> None:
         self.limit = limit
         self.path = path
@@ -111,8 +130,9 @@ class OffsetPaginator:
             return None
         next_start = pagination.get("next_start")
         if next_start is None:
-            # Some v1 lists omit next_start; the next page starts after this one's items.
-            next_start = self._start + len(page_items(body))
+            # Some v1 lists omit next_start; the next page starts after this one's items
+            # (after a whole page's worth when an empty page is walked past).
+            next_start = self._start + (len(page_items(body)) or self.limit)
         next_start = int(next_start)
         if next_start <= self._start:
             raise PaginationError(
@@ -125,6 +145,8 @@ class OffsetPaginator:
 
 class NoPaginator:
     """Unpaginated lists (``/v1/users``, ``/v1/currencies`` ...): one request."""
+
+    style: PaginationStyle = "none"
 
     def __init__(self, limit: int = DEFAULT_LIMIT, path: str = "") -> None:
         self.pages = 0

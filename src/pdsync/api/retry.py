@@ -6,6 +6,9 @@
 |                                             | then retry (any method: it was not processed)  |
 | 429 with the daily budget spent             | stop: DailyBudgetExhaustedError, no retry      |
 | 5xx, timeout, dropped connection            | exponential backoff + jitter, idempotent only  |
+| 2xx whose body is not JSON or is cut short  | the same as a 5xx                              |
+| list page with no records, more promised    | backoff, 3 times; then walked past with a      |
+|                                             | notice (``PipedriveClient.list_page``)         |
 | connection refused / DNS (request not sent) | exponential backoff + jitter, any method       |
 | 401 with OAuth                              | refresh the access token once, then retry      |
 | other 4xx                                   | fail with the body's message and a hint        |

@@ -77,8 +77,10 @@ CRM_STREAMS: tuple[StreamSpec, ...] = (
         DEAL_COLUMNS,
         incremental=V2_CHANGES,
         mode="incremental",
+        passes=(Pass("deleted", (("status", "deleted"),)),),
         fields_entity="deal",
-        description="Archived deals, which /deals no longer lists since 2025-07-15.",
+        description="Archived deals, which /deals no longer lists since 2025-07-15; a second "
+        "pass reads archived deals deleted in the last 30 days.",
     ),
     StreamSpec(
         "persons",

@@ -9,6 +9,7 @@ from pdsync.catalog.fields import FieldCatalog, FieldMapping
 from pdsync.catalog.registry import STREAMS
 from pdsync.catalog.streams import StreamSpec
 from pdsync.schema import DELETED_AT, SYNCED_AT, Column, TableSchema
+from pdsync.textrepair import repair_value
 
 PDSYNC_COLUMNS = (
     Column(SYNCED_AT, "timestamp", "pdsync", "When pdsync last wrote this row (UTC)."),
@@ -32,10 +33,14 @@ def field_catalog(
     *,
     now: str | None = None,
 ) -> FieldCatalog:
-    """:meth:`FieldCatalog.build` with the entity's reserved system columns."""
-    return FieldCatalog.build(
-        entity, field_defs, previous, reserved=reserved_columns(entity), now=now
-    )
+    """:meth:`FieldCatalog.build` with the entity's reserved system columns.
+
+    Names and option labels that are not valid Unicode (a lone surrogate, NUL) are
+    repaired first (:mod:`pdsync.textrepair`): they are stored in ``_pdsync_fields`` and
+    written into rows as labels, which no destination could encode.
+    """
+    defs, _ = repair_value(list(field_defs))
+    return FieldCatalog.build(entity, defs, previous, reserved=reserved_columns(entity), now=now)
 
 
 def table_schema(stream: StreamSpec, fields: FieldCatalog | None = None) -> TableSchema:

@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "auth": "pdsync.cli.auth:auth",
     "discover": "pdsync.cli.discover:discover",
     "sync": "pdsync.cli.sync:sync",
+    "verify": "pdsync.cli.verify:verify",
     "query": "pdsync.cli.query:query",
     "export": "pdsync.cli.export:export",
     "push": "pdsync.cli.push:push",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from pdsync.emulator.config import PLANS, EmulatorConfig, parse_size
+from pdsync.emulator.config import PLANS, QUIRKS, EmulatorConfig, parse_size
 from pdsync.errors import ConfigError
 
 
@@ -33,6 +33,9 @@ def emulator() -> None:
 @click.option("--latency-ms", default=0.0, type=float, help="Base latency per request.")
 @click.option("--faults", default=None, help="'rate=0.2' or 'script=PATH' (see docs/emulator.md).")
 @click.option("--no-rate-limits", is_flag=True, help="Turn off burst window and daily budget.")
+@click.option("--quirk", "quirks", multiple=True, type=click.Choice(sorted(QUIRKS)),
+              help="Depart from Pipedrive on purpose (repeatable); ignore_sort: "
+                   + QUIRKS["ignore_sort"] + ".")  # fmt: skip
 def serve(
     host: str,
     port: int,
@@ -44,6 +47,7 @@ def serve(
     latency_ms: float,
     faults: str | None,
     no_rate_limits: bool,
+    quirks: tuple[str, ...],
 ) -> None:
     """Serve an emulated account until Ctrl-C; prints its base URL and token."""
     from pdsync.emulator.server import EmulatorServer
@@ -51,7 +55,7 @@ def serve(
     try:
         config = EmulatorConfig(
             seed=seed, deals=parse_size(size), plan=plan, seats=seats, latency_ms=latency_ms,
-            faults=faults, rate_limits=not no_rate_limits,
+            faults=faults, rate_limits=not no_rate_limits, quirks=frozenset(quirks),
         )  # fmt: skip
     except ValueError as exc:
         raise ConfigError(
@@ -70,6 +74,8 @@ def serve(
         f"Pipedrive emulator: {server.url}  ({config.deals:,} deals, seed {seed}, plan {plan})"
     )
     click.echo(f"API token: {config.token}")
+    if config.quirks:
+        click.echo(f"Quirks (departures from Pipedrive): {', '.join(sorted(config.quirks))}")
     click.echo(f"Try: curl -H 'x-api-token: {config.token}' '{server.url}/api/v2/deals?limit=2'")
     try:
         server.serve_forever()

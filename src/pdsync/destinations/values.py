@@ -11,7 +11,10 @@ column at a time with C-level builtins only:
 * ``set(map(type, values))`` tells whether the column already holds only bindable
   types (text and integers nearly always do) — then it is passed through untouched;
 * only the other columns (JSON always; a datetime in a timestamp column, a string in a
-  boolean one, nested data in a scalar column) go through their converter.
+  boolean one, nested data in a scalar column) go through their converter;
+* a column's text is checked once, joined, for what no destination can store (lone
+  surrogates, NUL): found, the column's values are repaired with U+FFFD
+  (:mod:`pdsync.textrepair`) instead of failing the batch.
 
 Rows as tuples (what ``executemany`` binds) are one ``zip(*columns)`` away.
 """
@@ -28,6 +31,7 @@ from operator import itemgetter, methodcaller
 from typing import Any
 
 from pdsync.schema import Column, LogicalType
+from pdsync.textrepair import CheckedRows, is_clean, is_clean_json, repair_text, repair_value
 
 __all__ = [
     "BatchEncoder",
@@ -108,6 +112,7 @@ _CONVERTERS: dict[LogicalType, Converter] = {
 }
 
 _NONE = type(None)
+_STR_OR_NONE = frozenset({str, _NONE})
 # Value types a column of each logical type may bind as they are. Every driver takes a
 # bool for a boolean (SQLite stores it as 0/1, exactly what _boolean would give). JSON
 # has none: a str there is a JSON string, which must become JSON text ('"x"').
@@ -126,6 +131,18 @@ _AS_IS: dict[LogicalType, frozenset[type]] = {
 def converter_for(logical: LogicalType) -> Converter:
     """The function turning one value of ``logical`` type into what a driver binds."""
     return _CONVERTERS[logical]
+
+
+def _texts_clean(values: list[Any], types: set[type]) -> bool:
+    """Whether a column's strings are all valid Unicode without NUL (one joined check).
+
+    Rows normally arrive repaired by the sync's normalisation; this keeps any other
+    writer (push journals, tests, tools) from crashing a batch on one bad value: the
+    value is stored with U+FFFD instead (:mod:`pdsync.textrepair`).
+    """
+    if types <= _STR_OR_NONE:
+        return is_clean("".join(filter(None, values)))
+    return is_clean("".join([v for v in values if type(v) is str]))
 
 
 def _json_column(values: list[Any]) -> list[Any]:
@@ -166,12 +183,21 @@ class BatchEncoder:
         carried: set[str] | None,
     ) -> list[list[Any]]:
         raw = self._extract(rows, defaults, carried)
+        check = type(rows) is not CheckedRows  # normalised rows were checked already
         out: list[list[Any]] = []
         for values, (_, as_is, convert) in zip(raw, self._plan, strict=True):
             if not as_is:
-                values = _json_column(values)
-            elif not as_is.issuperset(map(type, values)):
-                values = list(map(convert, values))
+                encoded = _json_column(values)
+                if check and not is_clean_json("".join(filter(None, encoded))):
+                    encoded = _json_column([repair_value(v)[0] for v in values])
+                values = encoded
+            else:
+                types = set(map(type, values))
+                if not as_is.issuperset(types):
+                    values = list(map(convert, values))
+                    types = set(map(type, values))
+                if check and str in types and not _texts_clean(values, types):
+                    values = [repair_text(v) if type(v) is str else v for v in values]
             out.append(values)
         return out
 

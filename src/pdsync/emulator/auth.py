@@ -1,7 +1,10 @@
 """Who is calling: API token (header, or query on v1) or OAuth Bearer token.
 
-Fact sheet §1: ``x-api-token`` works on v1 and v2; the older ``?api_token=`` query
-parameter only on v1 paths; OAuth apps send ``Authorization: Bearer <access token>``.
+Pipedrive accepts the API token in the ``x-api-token`` header or the ``?api_token=`` query
+parameter, on v1 **and** v2 paths (published clients send the query form on v2 too, and
+they work against the live API); OAuth apps send ``Authorization: Bearer <access token>``.
+The query token is only read here, never logged: the server's request log is silent and
+error messages name paths, not query strings.
 A credential that is present but wrong is a 401 — the emulator never falls back to
 another one, as Pipedrive's gateway does not either.
 """
@@ -57,7 +60,7 @@ class Authenticator:
         if authorization:
             return self._bearer(authorization)
         token = environ.get("HTTP_X_API_TOKEN")
-        if token is None and path.startswith("/api/v1/"):
+        if token is None:
             values = parse_qs(environ.get("QUERY_STRING") or "").get("api_token")
             token = values[-1] if values else None
         if not token:

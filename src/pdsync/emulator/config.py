@@ -21,6 +21,13 @@ BURST_SEARCH = 10
 PLAN_MULTIPLIER = {"lite": 1, "growth": 2, "premium": 5, "ultimate": 7}
 DAILY_TOKENS_PER_SEAT = 30_000
 
+# Deliberate departures from Pipedrive, to test clients against a server that misbehaves
+# in a way faults cannot express (a well-formed answer in the wrong order).
+QUIRKS: dict[str, str] = {
+    "ignore_sort": "v1 lists ignore `sort` and serve their default order (notes and files "
+    "by id, leads by add_time, legacy lists by id)",
+}
+
 DEFAULT_TOKEN = "emulator-token-0123456789abcdef"
 DEFAULT_COMPANY_DOMAIN = "acme"
 
@@ -62,12 +69,17 @@ class EmulatorConfig:
     webhook_retry_delays: tuple[float, ...] = (3.0, 30.0, 150.0)
     webhook_timeout: float = 10.0
     extra_tokens: dict[str, int] = field(default_factory=dict)  # token -> user id
+    quirks: frozenset[str] = frozenset()  # names from QUIRKS
 
     def __post_init__(self) -> None:
         if self.plan not in PLANS:
             raise ValueError(f"plan must be one of {', '.join(PLANS)}, not {self.plan!r}")
         if self.seats < 1:
             raise ValueError("seats must be at least 1")
+        self.quirks = frozenset(self.quirks)
+        unknown = sorted(self.quirks - set(QUIRKS))
+        if unknown:
+            raise ValueError(f"unknown quirk {unknown[0]!r}: known quirks are {', '.join(QUIRKS)}")
 
     @property
     def budget(self) -> int:

@@ -15,6 +15,7 @@ from array import array
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from pdsync.emulator.activity_links import ActivityLinks
 from pdsync.emulator.records import file_parent, person_of
 
 if TYPE_CHECKING:
@@ -34,15 +35,17 @@ CHILD_OF_COUNTER = {"activities_count": "activity", "notes_count": "note", "file
 RELATION_COUNTERS = {"followers_count": "follower", "products_count": "deal_product",
                      "participants_count": "participant"}  # fmt: skip
 DEAL_STATUS_COUNTERS = {"open_deals_count": "open", "won_deals_count": "won",
-                        "lost_deals_count": "lost"}  # fmt: skip
+                        "lost_deals_count": "lost", "closed_deals_count": "closed"}  # fmt: skip
+ACTIVITY_STATUS_COUNTERS = {"done_activities_count": "done", "undone_activities_count": "undone"}
 
 
 def supported(entity: str) -> frozenset[str]:
-    names = {"followers_count", "activities_count", "notes_count", "files_count"}
+    names = {"followers_count", "activities_count", "notes_count", "files_count",
+             *ACTIVITY_STATUS_COUNTERS}  # fmt: skip
     if entity == "deal":
         names |= {"products_count", "participants_count"}
     else:
-        names |= set(DEAL_STATUS_COUNTERS) | {"closed_deals_count"}
+        names |= set(DEAL_STATUS_COUNTERS)
     if entity == "organization":
         names.add("people_count")
     return frozenset(names)
@@ -52,13 +55,15 @@ class Counters:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._arrays: dict[tuple[str, str], array[int]] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._done: bytearray | None = None
+        self.activity_links = ActivityLinks(store, lambda e: self._generated_parent(e, "activity"))
 
     def for_page(self, entity: str, names: frozenset[str]) -> Callable[[Record], Record]:
         """A function adding the asked counters to a record, with the overlay applied once."""
         adjust: dict[str, dict[Any, int]] = {}
         for name in names:
-            child = CHILD_OF_COUNTER.get(name) or ("deal" if name in DEAL_STATUS_COUNTERS or name == "closed_deals_count" else None)  # fmt: skip
+            child = _child_of(name)
             if child is not None and name not in adjust:
                 adjust[name] = self._overlay_delta(entity, child, _status_of(name))
 
@@ -74,7 +79,7 @@ class Counters:
         if name in RELATION_COUNTERS:
             kind = RELATION_COUNTERS[name]
             return len(self.store.relations.children(kind, entity, record["id"]))
-        child = CHILD_OF_COUNTER.get(name, "deal")
+        child = _child_of(name) or "deal"
         base = self._generated_counts(entity, child, _status_of(name))
         rid = record["id"]
         generated = base[rid] if isinstance(rid, int) and rid < len(base) else 0
@@ -119,11 +124,25 @@ class Counters:
 
     def _generated_alive(self, child: str, status: str | None) -> Callable[[int], bool]:
         cols = self.store.columns.get(child)
+        if child == "activity" and status in ("done", "undone"):
+            flags, done = self._done_flags(), status == "done"
+            return lambda i: not cols.is_deleted(i) and bool(flags[i]) is done
         if child != "deal":
             return lambda i: not cols.is_deleted(i)
         codes = {"open": {0}, "won": {1}, "lost": {2}, "closed": {1, 2}}.get(status or "", {0, 1, 2})  # fmt: skip
         statuses = cols.ints["status"]
         return lambda i: not cols.is_deleted(i) and statuses[i] in codes
+
+    def _done_flags(self) -> bytearray:
+        """``done`` of every generated activity. It is drawn with the record, not kept in
+        a column, so it is generated (without custom fields) once and kept: a byte each."""
+        with self._lock:
+            if self._done is None:
+                make, n = self.store.generator.make, self.store.table("activity").base_count
+                self._done = bytearray(n + 1)
+                for i in range(1, n + 1):
+                    self._done[i] = make("activity", i, False)["done"]
+            return self._done
 
     def _overlay_delta(self, entity: str, child: str, status: str | None) -> dict[Any, int]:
         """Per parent: written children counted minus the generated versions they replace."""
@@ -143,21 +162,28 @@ class Counters:
         return delta
 
 
+def _child_of(name: str) -> str | None:
+    if name in ACTIVITY_STATUS_COUNTERS:
+        return "activity"
+    return CHILD_OF_COUNTER.get(name) or ("deal" if name in DEAL_STATUS_COUNTERS else None)
+
+
 def _status_of(name: str) -> str | None:
-    if name == "closed_deals_count":
-        return "closed"
-    return DEAL_STATUS_COUNTERS.get(name)
+    return DEAL_STATUS_COUNTERS.get(name) or ACTIVITY_STATUS_COUNTERS.get(name)
 
 
 def _status_matches(rec: Record, status: str | None) -> bool:
     if status is None:
         return True
+    if status in ("done", "undone"):
+        return bool(rec.get("done")) is (status == "done")
     if status == "closed":
         return rec.get("status") in ("won", "lost")
     return rec.get("status") == status
 
 
-# Every ``include_fields`` value the v2 spec lists; those not computed here answer null.
+# Every ``include_fields`` value the v2 spec lists; those not counted here come from
+# :mod:`pdsync.emulator.include_values`.
 _MAIL = ("email_messages_count", "last_incoming_mail_time", "last_outgoing_mail_time",
          "smart_bcc_email")  # fmt: skip
 _ACTIVITY = ("next_activity_id", "last_activity_id", "activities_count", "done_activities_count",
@@ -172,4 +198,5 @@ INCLUDE_FIELDS: dict[str, frozenset[str]] = {
                          "participant_closed_deals_count", "marketing_status", "doi_status")),
     "organization": frozenset((*_ACTIVITY, *_CONTACT_DEALS, "email_messages_count",
                                "people_count", "smart_bcc_email")),
+    "activity": frozenset({"attendees"}),
 }  # fmt: skip

@@ -8,6 +8,7 @@ a :class:`Response`; middlewares wrap the WSGI callable.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -90,7 +91,13 @@ class Request:
         if "application/x-www-form-urlencoded" in ctype:
             form = parse_qs(self.body.decode("utf-8"), keep_blank_values=True)
             return {k: v[-1] for k, v in form.items()}
-        return json.loads(self.body)
+        data = json.loads(self.body, parse_constant=_no_constant)
+        check_json_value(data)  # InvalidText (a ValueError) names the field
+        return data
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 @dataclass
@@ -138,8 +145,10 @@ def dump_json(payload: Any) -> bytes:
 
 
 def normalise_path(path: str) -> str:
-    """``/v1/x`` and ``/api/v1/x`` are the same resource; trailing slashes are ignored."""
-    if path.startswith("/v1/") or path == "/v1":
+    """``/v1/x`` and ``/api/v1/x`` are the same resource (api.pipedrive.com serves both, and
+    many clients call ``https://api.pipedrive.com/v1/...``); so are ``/v2/x`` and
+    ``/api/v2/x``. Trailing slashes are ignored."""
+    if path.startswith(("/v1/", "/v2/")) or path in ("/v1", "/v2"):
         path = "/api" + path
     if len(path) > 1 and path.endswith("/"):
         path = path.rstrip("/") or "/"
@@ -213,3 +222,48 @@ def error_response(status: int, message: str, **extra: Any) -> Response:
     }
     payload.update(extra)
     return Response.json(payload, status)
+
+
+# Refuse request text the API could not store and serve back as valid JSON.
+#
+# JSON escapes can spell strings that are not Unicode text: ``"\\ud800"`` (a lone
+# surrogate) parses into a Python str that cannot be encoded as UTF-8, and ``1e400``
+# or ``NaN`` become floats that JSON cannot carry. Stored, such a value would poison
+# every later response that includes it. Pipedrive rejects invalid input with a 400,
+# so the emulator refuses these at parse time too, naming the field, rather than
+# repairing them (repair would change data silently; refusal tells the client).
+
+
+class InvalidText(ValueError):
+    """A request body value that is not storable; the message names where it is."""
+
+
+def check_json_value(value: Any, where: str = "") -> None:
+    """Raise :class:`InvalidText` for the first lone surrogate or non-finite number."""
+    if isinstance(value, str):
+        if not _is_text(value):
+            raise InvalidText(f"The '{where or 'body'}' field is not valid Unicode text "
+                              "(unpaired surrogate)")  # fmt: skip
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidText(f"The '{where or 'body'}' field is not a finite number")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            path = f"{where}.{key}" if where else str(key)
+            if not _is_text(key):
+                raise InvalidText(f"A field name in '{where or 'body'}' is not valid Unicode "
+                                  "text (unpaired surrogate)")  # fmt: skip
+            check_json_value(item, path)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            check_json_value(item, f"{where}[{index}]")
+
+
+def _is_text(text: str) -> bool:
+    if text.isascii():  # the common case, checked in C
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -3,7 +3,8 @@
 Filters are checked against the compact columns before a record is generated, and
 ``id``/``add_time``/``update_time`` orders come from a sorted permutation built once
 per column. The overlay (written records) is merged in by the same key, so a cursor
-``(key, index)`` stays valid while other records are written.
+``(key, index)`` stays valid while other records are written. Other orders (v1's
+``sort=a ASC, b DESC``, fields read through a getter) sort the matching records whole.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from pdsync.emulator.dataset import DEAL_STATUSES, Columns
+from pdsync.emulator.sorting import Getter, SortField, plain_value, sort_records
 
 if TYPE_CHECKING:
     from pdsync.emulator.store import Store
@@ -35,6 +37,22 @@ class ListSpec:
     descending: bool = False
     after: Key | None = None
     predicate: Callable[[Record], bool] | None = None
+    # Further sort fields after ``sort_by`` and how a sort field is read (v1 ``sort``);
+    # offset-paged lists only: ``after`` cursors are keyed by ``sort_by`` alone.
+    then_by: tuple[SortField, ...] = ()
+    sort_value: Getter | None = None
+    sort_reads_custom: bool = False  # whether sorting reads custom field values
+
+    def order_by(self, fields: tuple[SortField, ...], value: Getter | None = None) -> None:
+        """Sort by ``fields`` (the first one becomes ``sort_by``); ``()`` keeps the order."""
+        if fields:
+            self.sort_by, self.descending = fields[0].name, fields[0].descending
+            self.then_by, self.sort_value = fields[1:], value
+
+    @property
+    def by_column(self) -> bool:
+        """Whether the order comes from a sorted column (no record generated to sort)."""
+        return self.sort_by in COLUMN_SORTS and not self.then_by and self.sort_value is None
 
 
 def record_matches(spec: ListSpec, rec: Record) -> bool:
@@ -60,7 +78,10 @@ def scan(store: Store, entity: str, spec: ListSpec, skip: int = 0) -> Iterator[R
     """Matching records in order; the first ``skip`` matches are passed over without being
     generated when no record-level predicate needs them (v1 offset paging)."""
     table = store.table(entity)
-    if table.base_count == 0 or spec.sort_by not in COLUMN_SORTS:
+    if spec.then_by or spec.sort_value is not None:
+        yield from _sorted_whole(store, entity, spec, skip)
+        return
+    if table.base_count == 0 or not spec.by_column:
         yield from islice(_materialised(store, entity, spec), skip, None)
         return
     cols = store.columns.get(entity)
@@ -108,6 +129,24 @@ def _materialised(store: Store, entity: str, spec: ListSpec) -> Iterator[Record]
     for key, rec in keyed:
         if spec.after is None or _beyond(key, spec.after, spec.descending):
             yield rec
+
+
+def _sorted_whole(store: Store, entity: str, spec: ListSpec, skip: int) -> Iterator[Record]:
+    """Every match sorted by its fields. Generated records are sorted without their custom
+    field values unless the sort reads them (most of a record's cost); the records of the
+    page are then generated whole."""
+    table = store.table(entity)
+    custom = spec.sort_reads_custom
+    pairs = [(i, rec) for i, rec in table.overlay.items() if record_matches(spec, rec)]
+    for i in range(1, table.base_count + 1):
+        if i not in table.overlay:
+            rec = store.generator.make(entity, i, custom)
+            if record_matches(spec, rec):
+                pairs.append((i, rec))
+    fields = (SortField(spec.sort_by, spec.descending), *spec.then_by)
+    sort_records(pairs, fields, spec.sort_value or plain_value)
+    for i, rec in islice(pairs, skip, None):
+        yield rec if custom or i in table.overlay else store.generator.make(entity, i)
 
 
 def _base_keys(store: Store, entity: str, cols: Columns, spec: ListSpec) -> Iterator[Key]:

@@ -146,7 +146,7 @@ class V1Renderer:
             person_name=(self.lookup("person", rec["person_id"], False) or {}).get("name"),
             org_name=(self.lookup("organization", rec["org_id"], False) or {}).get("name"),
             owner_name=(self.lookup("user", rec["owner_id"], False) or {}).get("name"),
-            formatted_value=f"{rec['value']:,.0f} {rec['currency']}",
+            formatted_value=f"{rec['value'] or 0:,.0f} {rec['currency'] or ''}".strip(),
             weighted_value=rec["value"],
             cc_email=f"acme+deal{rec['id']}@pipedrivemail.com",
         )  # fmt: skip

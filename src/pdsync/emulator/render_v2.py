@@ -38,7 +38,9 @@ def render(
         out.pop(key, None)
     for key in TIME_KEYS.intersection(out):
         value = out[key]
-        out[key] = v2_time(value) if value is not None else None
+        # Stored times are epoch floats; anything else (never written by the API's own
+        # checks) is served as it is rather than failing the whole page.
+        out[key] = v2_time(value) if isinstance(value, (int, float)) else value
     if "custom_fields" in out:
         out["custom_fields"] = _custom(rec["custom_fields"], fields, only_fields, option_labels)
     if entity == "deal" and not rec.get("is_archived"):

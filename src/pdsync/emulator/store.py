@@ -137,7 +137,11 @@ class Store:
             index = table.next_index
             table.next_index += 1
             now = self.now()
-            record = {"id": data.get("id", index), **data, "add_time": now, "update_time": now}
+            # Pipedrive takes an explicit add_time on create (imports keep the original
+            # creation time); the write checks have already stored it as epoch seconds.
+            given = data.get("add_time")
+            added = given if isinstance(given, (int, float)) and given <= now else now
+            record = {"id": data.get("id", index), **data, "add_time": added, "update_time": now}
             if entity == "lead":
                 self.lead_ids[record["id"]] = index
             table.overlay[index] = record

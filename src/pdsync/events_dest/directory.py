@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from pdsync.errors import NotFoundError
+from pdsync.errors import NotFoundError, ServerError
 from pdsync.events_dest.fields import ApiClient, FieldResolver
 from pdsync.events_dest.payloads import EventRejected
 from pdsync.fieldmap import search_exact
@@ -102,6 +102,16 @@ class Directory:
             self.identities.remember_identity(self.keyed.kind, old_app_id, None)
         self.identities.remember_identity(self.keyed.kind, new_app_id, pipedrive_id)
 
+    def app_id(self, pipedrive_id: int) -> str | None:
+        """The app's id stored on a record, or None (no such record, or no id stored)."""
+        record = self._get(pipedrive_id)
+        value = (record or {}).get("custom_fields", {}) or {}
+        found = value.get(self.key_field()) if isinstance(value, dict) else None
+        return str(found) if found not in (None, "") else None
+
+    def remember(self, app_id: str, pipedrive_id: int) -> None:
+        self.identities.remember_identity(self.keyed.kind, app_id, pipedrive_id)
+
     def forget(self, app_id: str) -> None:
         self.identities.remember_identity(self.keyed.kind, app_id, None)
 
@@ -124,6 +134,13 @@ class Directory:
             ]
         except NotFoundError:
             return None
-        if not isinstance(data, dict) or data.get("is_deleted"):
+        if not isinstance(data, dict):
+            # A 200 without the record is an anomaly, not absence (a 404 says that): reading
+            # it as "gone" would make the caller create a duplicate.
+            raise ServerError(
+                f"Pipedrive answered GET {self.keyed.entity}/{pipedrive_id} without the record; "
+                "it is retried."
+            )
+        if data.get("is_deleted"):
             return None
         return data

@@ -88,6 +88,8 @@ def parse_event(obj: Any, *, event_type: str | None = None) -> Event:
         raise InvalidEventError("An event must be a JSON object.")
     raw = dict(obj)
     kind = event_type or raw.get("type")
+    if isinstance(kind, str):
+        kind = kind.strip().lower()  # libraries send " Identify " and "IDENTIFY" too
     if kind not in EVENT_TYPES:
         raise InvalidEventError(
             f"Unknown event type {kind!r}; expected one of {', '.join(EVENT_TYPES)}."
@@ -100,19 +102,25 @@ def parse_event(obj: Any, *, event_type: str | None = None) -> Event:
     traits = _optional_dict(raw, "traits")
     if kind == "identify":  # identify's traits are the user's, wherever the library put them
         traits = {**context_traits, **traits}
+    # Where a library left an id in traits instead of the top level, RudderStack reads it
+    # there: the user's traits may carry userId/id (identify's traits are the user's), a
+    # group's traits its groupId, an alias's traits the previousId.
+    user_traits = traits if kind == "identify" else context_traits
     event = Event(
         type=kind,
         message_id=message_id,
-        user_id=_optional_str(raw, "userId"),
+        user_id=_first_str(
+            (raw, "userId"), (user_traits, "userId"), (user_traits, "id"), (context_traits, "id")
+        ),
         anonymous_id=_optional_str(raw, "anonymousId"),
-        previous_id=_optional_str(raw, "previousId"),
-        group_id=_optional_str(raw, "groupId"),
+        previous_id=_first_str((raw, "previousId"), (traits, "previousId")),
+        group_id=_first_str((raw, "groupId"), (traits, "groupId")) if kind == "group" else None,
         name=_optional_str(raw, "event"),
         traits=traits,
         context_traits=context_traits,
         properties=_optional_dict(raw, "properties"),
         external=_external_ids(context),
-        timestamp=_optional_str(raw, "timestamp"),
+        timestamp=_first_str((raw, "originalTimestamp"), (raw, "timestamp")),
         raw=raw,
     )
     _check_required(event)
@@ -169,6 +177,20 @@ def _optional_str(obj: Mapping[str, Any], key: str) -> str | None:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise InvalidEventError(f"`{key}` must be a string.")
     return str(value)
+
+
+def _first_str(*places: tuple[Mapping[str, Any], str]) -> str | None:
+    """The first of several places that holds a usable id (a string or an integer)."""
+    top = _optional_str(*places[0])  # a malformed top-level id is refused, not skipped
+    if top is not None and top.strip():
+        return top.strip()
+    for obj, key in places[1:]:
+        value = obj.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+    return None
 
 
 def _optional_dict(obj: Mapping[str, Any], key: str) -> dict[str, Any]:

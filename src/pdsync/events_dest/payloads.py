@@ -73,13 +73,47 @@ def person_body(
     name = _person_name(traits)
     if name:
         body.fields["name"] = name
-    if traits.get("email"):
-        body.fields["emails"] = [{"value": str(traits["email"]), "primary": True, "label": "work"}]
-    if traits.get("phone"):
-        body.fields["phones"] = [{"value": str(traits["phone"]), "primary": True, "label": "work"}]
+    for trait, target in (("email", "emails"), ("phone", "phones")):
+        entries = contact_entries(traits.get(trait), trait)
+        if entries:
+            body.fields[target] = entries
     _visibility_and_time(traits, body, as_string=False)
     apply_mapping("persons", traits, mapping, fields, body, known=PERSON_TRAITS)
     return body
+
+
+def contact_entries(value: Any, trait: str) -> list[dict[str, Any]]:
+    """An email or phone trait as Pipedrive's list of ``{value, primary, label}``.
+
+    Accepts a plain string, a list of strings, or Pipedrive's own shape (a list of
+    objects, or one object) as apps copy it from Pipedrive; exactly one entry ends up
+    primary (the one marked so, else the first).
+    """
+    if value is None or value == "" or value == []:
+        return []
+    items = value if isinstance(value, list) else [value]
+    entries: list[dict[str, Any]] = []
+    for item in items:
+        if isinstance(item, Mapping):
+            text = item.get("value")
+            if text is None or str(text).strip() == "":
+                continue
+            entry = {"value": str(text).strip(), "primary": bool(item.get("primary"))}
+            entry["label"] = str(item.get("label") or "work")
+        elif isinstance(item, (str, int)) and not isinstance(item, bool):
+            if str(item).strip() == "":
+                continue
+            entry = {"value": str(item).strip(), "primary": False, "label": "work"}
+        else:
+            raise EventRejected(
+                f"`{trait}` must be a string, a list of strings or Pipedrive's "
+                f"[{{value, primary, label}}] list, got {item!r}."
+            )
+        entries.append(entry)
+    primaries = [e for e in entries if e["primary"]]
+    for entry in entries:
+        entry["primary"] = entry is (primaries[0] if primaries else entries[0])
+    return entries
 
 
 def org_body(traits: Mapping[str, Any], mapping: Mapping[str, str], fields: FieldResolver) -> Body:
@@ -115,9 +149,13 @@ def apply_mapping(
     *,
     known: Iterable[str],
 ) -> None:
-    """Mapped names → fields; unknown, unmapped names → ``body.dropped``."""
+    """Mapped names → fields; unknown, unmapped names → ``body.dropped``.
+
+    Nested objects are addressed by dotted path (``address.city``); a mapping may also
+    name the whole object (``address``). Arrays are values, never walked into.
+    """
     known = set(known)
-    for name, value in source.items():
+    for name, value in dotted_items(source, mapping, known):
         target = mapping.get(name)
         if target is None:
             if name not in known:
@@ -132,6 +170,19 @@ def apply_mapping(
             body.custom[ref.key] = converted
         else:
             body.fields[ref.key] = converted
+
+
+def dotted_items(
+    source: Mapping[str, Any], mapping: Mapping[str, str], known: Iterable[str], prefix: str = ""
+) -> Iterable[tuple[str, Any]]:
+    """(path, value) of every leaf of ``source``, stopping at objects named as a whole."""
+    known = set(known)
+    for key, value in source.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value and path not in mapping and path not in known:
+            yield from dotted_items(value, mapping, known, f"{path}.")
+        else:
+            yield path, value
 
 
 def monetary_value(properties: Mapping[str, Any]) -> tuple[float, str] | None:
@@ -187,4 +238,25 @@ def _visibility_and_time(traits: Mapping[str, Any], body: Body, *, as_string: bo
             ) from None
         body.fields["visible_to"] = str(visible) if as_string else visible
     if traits.get("add_time"):
-        body.fields["add_time"] = str(traits["add_time"])
+        body.fields["add_time"] = api_time(traits["add_time"], "add_time")
+
+
+def api_time(value: Any, name: str) -> str:
+    """An event time as Pipedrive's v2 writes take it: RFC 3339 in UTC, whole seconds.
+
+    Accepts ISO 8601 date-times with any offset (``Z`` included) and plain dates
+    (midnight UTC); anything else is refused rather than stored as given.
+    """
+    text = str(value).strip()
+    try:
+        if _ISO_DATE.match(text):
+            moment = dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone.utc)
+        else:
+            moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T"))
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=dt.timezone.utc)
+    except ValueError:
+        raise EventRejected(
+            f"`{name}` must be an ISO 8601 date or date-time, got {value!r}."
+        ) from None
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -26,7 +26,7 @@ from pdsync.events_dest.config import EventsConfig
 from pdsync.events_dest.directory import Directory, IdentityStore, Keyed
 from pdsync.events_dest.fields import ApiClient, FieldResolver
 from pdsync.events_dest.model import Event, missing_person
-from pdsync.events_dest.payloads import Body, EventRejected, org_body, person_body
+from pdsync.events_dest.payloads import Body, EventRejected, api_time, org_body, person_body
 from pdsync.events_dest.track_objects import TrackWriter
 
 
@@ -71,11 +71,7 @@ class PipedriveDestination:
     # -- group -----------------------------------------------------------------------
 
     def _group(self, event: Event, first_try: bool) -> dict[str, Any]:
-        person_id, _ = self._person(
-            event,
-            person_body(event.context_traits, {}, self.fields),
-            create=self.config.create_users,
-        )
+        person_id, _ = self._person(event, self._user_body(event), create=self.config.create_users)
         body = org_body(event.traits, self.config.mapping("organizations"), self.fields)
         org_id, action = self._upsert_org(event, body)
         self.persons.update(person_id, {"org_id": org_id})
@@ -95,16 +91,12 @@ class PipedriveDestination:
                 "has no `name` trait; Pipedrive needs a name to create it."
             )
         assert event.group_id is not None
-        return self.orgs.create(event.group_id, body.v2()), "created"
+        return self.orgs.create(event.group_id, with_event_time(body.v2(), event)), "created"
 
     # -- track -----------------------------------------------------------------------
 
     def _track(self, event: Event, first_try: bool) -> dict[str, Any]:
-        person_id, _ = self._person(
-            event,
-            person_body(event.context_traits, {}, self.fields),
-            create=self.config.create_users,
-        )
+        person_id, _ = self._person(event, self._user_body(event), create=self.config.create_users)
         assert event.name is not None  # validated at ingest
         return self.track_writer.write(event, person_id, first_try=first_try)
 
@@ -145,13 +137,20 @@ class PipedriveDestination:
         )
 
     def _merge(self, event: Event, previous: int, current: int) -> dict[str, Any]:
+        # The userId the survivor must answer to afterwards: the event's new one, else the
+        # one either person already had (read before the merge discards the previous).
+        keep = event.user_id or self.persons.app_id(current) or self.persons.app_id(previous)
         if previous != current:
             # merge_with_id is the survivor: its data wins conflicts, so the current userId stays.
             self.client.request(
                 "PUT", f"persons/{previous}/merge", version="v1", json={"merge_with_id": current}
             )
-        if event.previous_id:
+        if event.previous_id and event.previous_id != keep:
             self.persons.forget(event.previous_id)
+        if keep is not None and self.persons.app_id(current) != keep:
+            self.persons.rekey(current, None, keep)
+        elif keep is not None:
+            self.persons.remember(keep, current)
         return {"action": "merged", "person_id": current, "merged_from": previous}
 
     # -- the event's person ----------------------------------------------------------
@@ -169,9 +168,25 @@ class PipedriveDestination:
                 f"No Pipedrive person has userId {event.user_id!r} and create_users is off.",
                 hint="Turn on `create_users`, send an identify first, or send a person_id external id.",
             )
-        fields = body.v2()
+        fields = with_event_time(body.v2(), event)
         fields.setdefault("name", str(event.user_id))  # Pipedrive requires a name
         return self.persons.create(event.user_id, fields), True
+
+    def _user_body(self, event: Event) -> Body:
+        """The person of a track or group call, as an identify with its traits would write it:
+        a person created here gets the configured person mappings too."""
+        return person_body(event.context_traits, self.config.mapping("persons"), self.fields)
+
+
+def with_event_time(fields: dict[str, Any], event: Event) -> dict[str, Any]:
+    """A record created from an event dates from the event (``originalTimestamp``, else
+    ``timestamp``), unless the traits say when; a malformed timestamp is ignored."""
+    if "add_time" in fields or not event.timestamp:
+        return fields
+    try:
+        return {**fields, "add_time": api_time(event.timestamp, "timestamp")}
+    except EventRejected:
+        return fields
 
 
 def _result(body: Body, **values: Any) -> dict[str, Any]:

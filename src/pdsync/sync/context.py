@@ -87,14 +87,17 @@ class StreamRun:
         self, records: Iterable[Mapping[str, Any]], parent_id: Any = None
     ) -> list[dict[str, Any]]:
         """API records → table rows (typed, custom fields by name, parent counters kept)."""
-        normalizer, counters = self._normalizer, self.count_columns
-        rows = []
-        for record in records:
-            row = normalizer(record, parent_id)
-            for counter in counters:
+        records = records if isinstance(records, list) else list(records)
+        rows = self._normalizer.rows(records, parent_id)
+        for counter in self.count_columns:
+            for row, record in zip(rows, records, strict=True):
                 row[counter] = record.get(counter)
-            rows.append(row)
         return rows
+
+    @property
+    def text_repairs(self) -> dict[str, int]:
+        """Column -> values whose text was not valid Unicode and was repaired (U+FFFD)."""
+        return dict(self._normalizer.repairs)
 
     def key_of(self, row: Mapping[str, Any]) -> Any:
         """The primary key of a row: a value, or a tuple for composite keys."""

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pdsync.api.client import PipedriveClient
+from pdsync.api.notices import Notice
 from pdsync.catalog.fields import FieldCatalog
 from pdsync.catalog.registry import CATALOG, FIELDS_STREAMS
 from pdsync.catalog.tables import field_catalog, table_schema
@@ -90,6 +91,8 @@ class SyncEngine:
         requests_before = self.client.stats.requests
         tokens_before = self.client.stats.tokens_charged
         self.sink(SyncStarted(tuple(s.name for s in self.selections), self.destination.url))
+        notices_before = self.client.notices.snapshot()
+        stop_listening = self.client.notices.subscribe(self._warn_once(notices_before))
         error: BaseException | None = None
         try:
             tasks = self._prepare(signpost)
@@ -98,6 +101,7 @@ class SyncEngine:
             error = exc
             raise
         finally:
+            stop_listening()
             stats = self.client.stats
             self.report = build_report(
                 self.runs,
@@ -106,6 +110,7 @@ class SyncEngine:
                 seconds=time.monotonic() - started,
                 error=error if isinstance(error, PdsyncError) else None,
                 interrupted=error is not None,
+                warnings=tuple(n.describe() for n in self.client.notices.since(notices_before)),
             )
             suppressed = listings.suppressed(self.runs.values())
             if suppressed:
@@ -118,6 +123,17 @@ class SyncEngine:
                 )
             )
         return self.report
+
+    def _warn_once(self, before: dict[tuple[str, str], Notice]) -> Callable[[Notice], None]:
+        """A notice listener: the first notice of each kind in this run becomes a warning."""
+
+        def listen(notice: Notice) -> None:
+            earlier = before.get(notice.key)
+            if notice.count == (earlier.count if earlier else 0) + 1:
+                stream = notice.subject if notice.subject in self.runs else None
+                self.sink(SyncWarning(notice.message if stream else notice.describe(), stream))
+
+        return listen
 
     def _signpost(self) -> str:
         """This run's end: the next whole second, waited for.

@@ -7,6 +7,11 @@ the read is over. Otherwise the probe estimates how many pages remain; a small
 remainder is read on by the same task, a large one is cut into time windows
 (:mod:`pdsync.sync.windows`) that the writer hands to parallel fetch tasks once
 the plan is committed.
+
+Window edges and resume points come from the pages' ``seen`` (:class:`RawPage`), which a
+walk only gives when it checked the list's order; a read with no safe edge is read on
+by one task, and a partition whose walk fell back to a plain listing restarts that
+listing from the partition's start when resumed.
 """
 
 from __future__ import annotations
@@ -21,7 +26,14 @@ from pdsync.errors import RateLimitError
 from pdsync.sync.context import StreamRun
 from pdsync.sync.items import ReplaceItem, RowsItem, WorkItem
 from pdsync.sync.pipeline import Emit
-from pdsync.sync.reader import EPOCH, incremental_params, list_params, records_of, walk
+from pdsync.sync.reader import (
+    EPOCH,
+    incremental_params,
+    is_unordered_token,
+    list_params,
+    records_of,
+    walk,
+)
 from pdsync.sync.state import Backfill, Partition, format_instant, parse_instant
 from pdsync.sync.windows import (
     PAGE_SIZE,
@@ -68,25 +80,28 @@ def probe_task(
         pages = walk(client, spec, params)
         first = next(pages)
         rows = run.to_rows(first.records)
-        if first.next_page is None or first.seen is None:
-            plan = Backfill(until, (Partition(start, until),))
-            emit(RowsItem(spec.name, rows, 0, first.seen, None, plan))
+        whole = Backfill(until, (Partition(start, until),))
+        if first.next_page is None:
+            emit(RowsItem(spec.name, rows, 0, first.seen, None, whole))
             return
         edges: list[str] = []
-        if spec.incremental is not None and spec.incremental.until_param and max_windows > 1:
+        if (
+            first.seen is not None  # an edge needs a page in checked order
+            and spec.incremental is not None
+            and spec.incremental.until_param
+            and max_windows > 1
+        ):
             earliest = _earliest(first.records, spec.cursor) or first.seen
             head = (parse_instant(earliest), parse_instant(first.seen), len(first.records))
             try:
                 tail = _newest_sample(client, run, since, until) if sample_end else None
             except RateLimitError:
                 # Keep the first page (a stop for the daily budget must not lose it).
-                plan = Backfill(until, (Partition(start, until),))
-                emit(RowsItem(spec.name, rows, 0, first.seen, first.next_page, plan))
+                emit(RowsItem(spec.name, rows, 0, first.seen, first.next_page, whole))
                 raise
             edges = _window_edges(head, tail, parse_instant(until), max_windows, pages_per_window)
-        if len(edges) <= 2:
-            plan = Backfill(until, (Partition(start, until),))
-            emit(RowsItem(spec.name, rows, 0, first.seen, first.next_page, plan))
+        if first.seen is None or len(edges) <= 2:
+            emit(RowsItem(spec.name, rows, 0, first.seen, first.next_page, whole))
             for page in pages:
                 emit(RowsItem(spec.name, run.to_rows(page.records), 0, page.seen, page.next_page))
             return
@@ -104,8 +119,11 @@ def partition_task(
     spec = run.spec
 
     def task(emit: Emit[WorkItem]) -> None:
-        params = incremental_params(spec, part.resume_from(), part.end, extra_params(run))
-        for page in walk(client, spec, params):
+        # A walk that fell back to a plain listing has no safe resume point but its start.
+        fell_back = is_unordered_token(part.next_page)
+        since = part.start if fell_back else part.resume_from()
+        params = incremental_params(spec, since, part.end, extra_params(run))
+        for page in walk(client, spec, params, trust_order=not fell_back):
             emit(RowsItem(spec.name, run.to_rows(page.records), index, page.seen, page.next_page))
 
     return task

@@ -48,12 +48,17 @@ class ReplaceItem:
 
 @dataclass(frozen=True)
 class DeletedItem:
-    """Ids Pipedrive lists as deleted (deals ``status=deleted``) on one page."""
+    """A page of the records Pipedrive lists as deleted (deals ``status=deleted``).
+
+    ``rows`` are the records' full rows (those the replica lacks are inserted, marked
+    deleted); ``ids`` their primary keys.
+    """
 
     stream: str
     ids: Sequence[Any]
     seen: str | None
     last: bool
+    rows: Sequence[Row] = ()
 
 
 @dataclass(frozen=True)

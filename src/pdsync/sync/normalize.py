@@ -10,12 +10,23 @@ declare are left out, so a new key in Pipedrive's answers never changes a table.
 
 The work per stream (getters, coercers, custom-field readers) is compiled once; a
 :class:`Normalizer` then does only dict lookups and cheap type checks per record.
+
+Text that is not valid Unicode (a lone surrogate from a ``"\\ud800"`` escape, NUL) is
+repaired here, in every column, JSON and custom fields included
+(:mod:`pdsync.textrepair`), and counted per column (:attr:`Normalizer.repairs`): no
+destination can store it, and one bad value must not crash the batch around it. The
+check costs one C-level scan of a page's text (:meth:`Normalizer.rows`).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+import json
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 from pdsync.catalog.coerce import COERCERS, Coercer
@@ -23,8 +34,14 @@ from pdsync.catalog.columns import PARENT_SOURCE
 from pdsync.catalog.fields import FieldCatalog
 from pdsync.catalog.streams import StreamSpec
 from pdsync.errors import SchemaError
+from pdsync.textrepair import CheckedRows, is_clean, is_clean_json, repair_value
 
 Getter = Callable[[Mapping[str, Any], Any], Any]
+Row = dict[str, Any]
+
+# Column types whose values are text once coerced (or None); JSON columns hold anything.
+_TEXT_TYPES = frozenset({"text", "timestamp", "date", "time"})
+_dumps = json.JSONEncoder(ensure_ascii=False, check_circular=False, default=str).encode
 
 
 def _primary_item(items: Any) -> Any:
@@ -73,8 +90,24 @@ class Normalizer:
             if c.source != c.name
         )
         self._v1 = stream.version == "v1"
+        columns = stream.columns + (self.fields.columns() if self.fields is not None else ())
+        self._text_names = tuple(c.name for c in columns if c.type in _TEXT_TYPES)
+        self._json_names = tuple(c.name for c in columns if c.type == "json")
+        self._scan: tuple[Callable[[Row], Any], Callable[[Row], Any]] | None = None
+        self._lock = threading.Lock()
+        self.repairs: Counter[str] = Counter()  # column -> values repaired (fetch threads add)
+
+    def rows(self, records: Iterable[Mapping[str, Any]], parent_id: Any = None) -> list[Row]:
+        """The rows of a page of records, text repaired where it is not valid Unicode."""
+        rows = CheckedRows([self._row(record, parent_id) for record in records])
+        if rows and not self._page_is_clean(rows):
+            self._repair(rows)
+        return rows
 
     def __call__(self, record: Mapping[str, Any], parent_id: Any = None) -> dict[str, Any]:
+        return self.rows((record,), parent_id)[0]
+
+    def _row(self, record: Mapping[str, Any], parent_id: Any) -> Row:
         if not isinstance(record, Mapping):
             raise SchemaError(
                 f"{self.stream.name}: expected a record object, got {type(record).__name__}.",
@@ -91,6 +124,52 @@ class Normalizer:
                     hint="Pipedrive answered an unexpected shape; please report it.",
                 )
         return row
+
+    # ------------------------------------------------------------- text repair
+
+    def _page_is_clean(self, rows: list[Row]) -> bool:
+        """One C-level scan of the page: every text value joined, every JSON value dumped."""
+        scan = self._scan or self._plan_scan(rows[0])
+        text_of, json_of = scan
+        try:
+            texts = list(chain.from_iterable(map(text_of, rows)))
+            json_text = _dumps(list(map(json_of, rows)))
+        except KeyError:  # a row unlike the first: look at every value
+            return False
+        try:
+            text = "".join(filter(None, texts))
+        except TypeError:  # a number in a text column (e.g. an option id with no label)
+            text = "".join([v for v in texts if type(v) is str])
+        return is_clean(text) and is_clean_json(json_text)
+
+    def _plan_scan(self, row: Row) -> tuple[Callable[[Row], Any], Callable[[Row], Any]]:
+        """Getters of the text and JSON columns the rows carry (always tuples)."""
+
+        def getter(names: tuple[str, ...]) -> Callable[[Row], Any]:
+            present = [n for n in names if n in row]
+            if len(present) > 1:
+                return itemgetter(*present)
+            if present:
+                name = present[0]
+                return lambda r: (r[name],)
+            return lambda r: ()
+
+        self._scan = (getter(self._text_names), getter(self._json_names))
+        return self._scan
+
+    def _repair(self, rows: list[Row]) -> None:
+        """Repair every value of ``rows`` in place, counting repaired values per column."""
+        found: Counter[str] = Counter()
+        for row in rows:
+            for name, value in row.items():
+                if type(value) in (str, dict, list):
+                    fixed, count = repair_value(value)
+                    if count:
+                        row[name] = fixed
+                        found[name] += 1
+        if found:
+            with self._lock:  # partitions of one stream are read by several threads
+                self.repairs.update(found)
 
     def _build(self, record: Mapping[str, Any], parent_id: Any) -> dict[str, Any]:
         get = record.get

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -24,6 +24,9 @@ class StreamReport:
     skipped: str | None = None
     unchanged: int = 0  # full reads: rows read again with the same values
     requests: int = 0  # API calls of child reads (top-level streams: see SyncReport.requests)
+    # Values whose text was not valid Unicode (lone surrogate, NUL), stored with U+FFFD.
+    repaired_text: int = 0
+    repaired_columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,8 @@ class SyncReport:
     error: str | None = None
     hint: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # What reads worked around (pages walked past, lists re-read in another order), one line each.
+    warnings: tuple[str, ...] = ()
 
     @property
     def totals(self) -> dict[str, int]:
@@ -64,6 +69,7 @@ def build_report(
     seconds: float,
     error: PdsyncError | None = None,
     interrupted: bool = False,
+    warnings: tuple[str, ...] = (),
 ) -> SyncReport:
     streams = tuple(
         StreamReport(
@@ -79,6 +85,8 @@ def build_report(
             skipped=run.skipped,
             unchanged=run.counters.unchanged,
             requests=run.counters.requests,
+            repaired_text=sum(run.text_repairs.values()),
+            repaired_columns=tuple(sorted(run.text_repairs)),
         )
         for run in runs.values()
     )
@@ -90,6 +98,7 @@ def build_report(
         ok=not interrupted,
         error=error.message if error else ("interrupted" if interrupted else None),
         hint=error.hint if error else None,
+        warnings=warnings,
     )
 
 
@@ -129,12 +138,31 @@ def format_report(report: SyncReport) -> str:
         lines.append("  ".join(cells).rstrip())
         if index == 0 or index == len(table) - 2:
             lines.append("  ".join("-" * w for w in widths))
+    lines.extend(text_repair_warnings(report))
     status = "finished" if report.ok else "stopped early (committed work is kept)"
     lines.append(
         f"Sync {status} in {report.seconds:.1f} s: {report.requests:,} requests, "
         f"{report.tokens:,} tokens."
     )
+    lines.extend(f"Warning: {w}" for w in report.warnings)
     return "\n".join(lines)
+
+
+def text_repair_warnings(report: SyncReport) -> list[str]:
+    """One warning per stream that had text no destination can store (repaired, not lost)."""
+    return [
+        "Warning: " + text_repair_warning(s.stream, s.repaired_text, s.repaired_columns)
+        for s in report.streams
+        if s.repaired_text
+    ]
+
+
+def text_repair_warning(stream: str, count: int, columns: Iterable[str]) -> str:
+    """How many of a stream's values were repaired, and in which columns."""
+    return (
+        f"{stream}: {count:,} value(s) held text that is not valid Unicode (a lone surrogate "
+        f"or NUL) and were stored with U+FFFD in its place (columns: {', '.join(sorted(columns))})."
+    )
 
 
 def _cell(value: Any) -> str:

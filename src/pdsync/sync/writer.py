@@ -15,7 +15,8 @@ from datetime import timedelta
 from typing import Any
 
 from pdsync.api.client import PipedriveClient
-from pdsync.destinations.base import Batch, BatchResult, Destination, WriteMode
+from pdsync.api.notices import EMPTY_PAGE
+from pdsync.destinations.base import Batch, BatchResult, Destination, WriteMode, utc_now
 from pdsync.destinations.identifiers import quote
 from pdsync.errors import BlockedError, ForbiddenError, NotFoundError, StateError
 from pdsync.progress import BatchCommitted, Event, PageFetched, StreamFinished, SyncWarning
@@ -34,6 +35,7 @@ from pdsync.sync.items import (
 )
 from pdsync.sync.ledger import HASHES, RowLedger, Tally
 from pdsync.sync.pipeline import Emit, Pipeline
+from pdsync.sync.report import text_repair_warning
 from pdsync.sync.state import StreamState, format_instant, parse_instant
 
 Sink = Callable[[Event], None]
@@ -67,6 +69,8 @@ class Writer:
         self._chunks: dict[str, children.ChunkProgress] = {}
         self._tails: set[str] = set()
         self._ledgers: dict[str, RowLedger] = {}
+        self._passes_left: dict[str, int] = {}
+        self._notices_before = client.notices.snapshot()
 
     # ------------------------------------------------------------------ start
 
@@ -172,10 +176,6 @@ class Writer:
         )
         backfill = backfill.with_partition(item.partition, part)
         new = replace(state, cursor_field=run.spec.cursor, backfill=backfill)
-        if item.plan is not None and deletes.DELETED_BOOKMARK not in new.extra and run.spec.passes:
-            # First read of a stream with a deleted pass: deletes before the plan's signpost
-            # cannot concern rows this replica ever had.
-            new = replace(new, extra={**new.extra, deletes.DELETED_BOOKMARK: backfill.signpost})
         if backfill.done:
             new = new.finish_backfill()
         self._commit(run, item.rows, state=new)
@@ -219,25 +219,43 @@ class Writer:
             self._read_complete(run)
 
     def _deleted(self, item: DeletedItem) -> None:
+        """Deleted records: rows the replica has are marked; the others are inserted, marked."""
         run = self.runs[item.stream]
         self._page(run, len(item.ids), "deleted")
-        mark = run.signpost if item.last else item.seen
-        extra = dict(run.state.extra)
-        if mark is not None:
-            old = extra.get(deletes.DELETED_BOOKMARK)
-            capped = min(parse_instant(mark), parse_instant(run.signpost))
-            if old is None or capped > parse_instant(old):
-                extra[deletes.DELETED_BOOKMARK] = format_instant(capped)
-        self._commit(run, (), deleted_ids=item.ids, state=replace(run.state, extra=extra))
+        missing, marks = deletes.split_deleted(self.destination, run, item, utc_now())
+        self._commit(
+            run,
+            missing,
+            deleted_ids=marks,
+            state=deletes.after_deleted_page(run, item),
+            inserted_deleted=len(missing),
+        )
         if item.last:
+            self._passes_done(run)
+
+    def _passes_done(self, run: StreamRun) -> None:
+        """One deleted pass is complete; after the last, reconciliation (if any) or the end."""
+        left = self._passes_left.get(run.name, 1) - 1
+        self._passes_left[run.name] = left
+        if left <= 0 and not self._start_reconcile(run):
             self._finish(run)
 
     def _reconcile(self, item: ReconcileItem) -> None:
         run = self.runs[item.stream]
+        if self._walked_past_empty_pages(run):
+            # The id list lacks the records of the pages walked past: they are not deletes.
+            message = "deletes were not reconciled: the listing of ids had pages walked past"
+            self.client.notices.add(run.name, "not_reconciled", message)
+            self._finish(run)
+            return
         missing = deletes.missing_ids(self.destination, run, item.live_ids)
         state = replace(run.state, last_reconciled_at=item.started_at)
         self._commit(run, (), deleted_ids=missing, state=state)
         self._finish(run)
+
+    def _walked_past_empty_pages(self, run: StreamRun) -> bool:
+        before = self._notices_before.get((run.name, EMPTY_PAGE))
+        return self.client.notices.count(run.name, EMPTY_PAGE) > (before.count if before else 0)
 
     def _child(self, item: ChildItem) -> None:
         run = self.runs[item.stream]
@@ -272,15 +290,24 @@ class Writer:
             self._finish(run)
 
     def _start_deletes(self, run: StreamRun) -> bool:
-        """Start the delete detection the stream needs; True if a fetch task was submitted."""
+        """Start the delete detection the stream needs; True if a fetch task was submitted.
+
+        Deleted passes come first; a stream that also reconciles ids (archived deals: an
+        unarchived deal leaves the archive without being deleted) does so after them.
+        """
         spec = run.spec
         if spec.passes:
-            since = run.state.extra.get(deletes.DELETED_BOOKMARK)
-            if since and parse_instant(since) < parse_instant(run.signpost):
+            since = deletes.deleted_pass_start(run)
+            if since is not None:
+                self._passes_left[run.name] = len(spec.passes)
                 for extra in spec.passes:
                     self._submit(run, deletes.deleted_pass_task(run, self.client, extra, since))
                 return True
-            return False
+        return self._start_reconcile(run)
+
+    def _start_reconcile(self, run: StreamRun) -> bool:
+        """Start id reconciliation if the stream uses it and it is due; True if it started."""
+        spec = run.spec
         if spec.delete_strategy != "reconcile_ids" or spec.parent is not None:
             return False
         if run.seen_ids is not None:  # a complete read in this run: its ids are the live set
@@ -363,11 +390,14 @@ class Writer:
         tally: Tally | None = None,
         gone: int | None = None,
         schema: TableSchema | None = None,
+        inserted_deleted: int = 0,
     ) -> BatchResult:
         """Commit rows, delete marks and state in one transaction; count what changed.
 
         ``tally`` (and ``gone``) replace the destination's counts for full reads,
         whose rows are compared with the previous read's fingerprints instead.
+        ``inserted_deleted`` rows were inserted already marked deleted: they count as
+        inserted (the table gained them) and as deleted (newly known deletes).
         """
         batch = Batch(
             stream=run.name,
@@ -381,7 +411,7 @@ class Writer:
         if state is not None:
             run.state = state
         counts = tally or Tally(result.inserted, result.updated)
-        deleted = result.marked_deleted if gone is None else gone
+        deleted = (result.marked_deleted if gone is None else gone) + inserted_deleted
         counters = run.counters
         counters.inserted += counts.inserted
         counters.updated += counts.updated
@@ -402,6 +432,10 @@ class Writer:
         if run.finished:
             return
         run.finished = True
+        repaired = run.text_repairs
+        if repaired:
+            message = text_repair_warning(run.name, sum(repaired.values()), repaired)
+            self.sink(SyncWarning(message, run.name))
         seconds = time.monotonic() - run.started
         self.sink(StreamFinished(run.name, run.counters.totals(), seconds))
         for child in self.runs.values():

@@ -19,12 +19,15 @@ def test_header_token_works_on_v1_and_v2_and_sets_the_caller(harness: Harness) -
     assert environ["emulator.auth"] == "api_token"
 
 
-def test_query_token_is_accepted_on_v1_only(harness: Harness) -> None:
+def test_query_token_is_accepted_on_v1_and_v2(harness: Harness) -> None:
+    # Published clients send ?api_token= on v2 too, and the live API accepts it.
     with harness.client(token=None) as client:
         assert client.get("/v1/deals", params={"api_token": TOKEN}).status_code == 200
         assert client.get("/api/v1/deals", params={"api_token": TOKEN}).status_code == 200
-        v2 = client.get("/api/v2/deals", params={"api_token": TOKEN})
-    assert v2.status_code == 401
+        assert client.get("/api/v2/deals", params={"api_token": TOKEN}).status_code == 200
+        assert client.get("/v2/deals", params={"api_token": TOKEN}).status_code == 200
+        wrong = client.get("/api/v2/deals", params={"api_token": "wrong-token-000000"})
+    assert wrong.status_code == 401
 
 
 def test_missing_or_wrong_token_gets_the_gateway_401(harness: Harness) -> None:

@@ -80,12 +80,13 @@ def test_an_offset_that_does_not_advance_stops_with_pagination_error() -> None:
         list(client.iter_items("deals", version="v1"))
 
 
-def test_a_null_data_page_is_an_empty_page() -> None:
+def test_a_first_null_data_page_that_promises_nothing_is_an_empty_list() -> None:
     clock = FakeClock()
-    pages = [envelope(None, {"next_cursor": "c1"}), envelope([{"id": 9}], {"next_cursor": None})]
-    with make_client(_scripted(pages), clock) as client:
+    with make_client(_scripted([envelope(None, {"next_cursor": None})]), clock) as client:
         result = list(client.paginate("deals"))
-    assert [p.items for p in result] == [[], [{"id": 9}]]
+        assert [p.items for p in result] == [[]]
+        assert client.stats.retries == 0  # nothing was promised: nothing to ask again
+        assert client.notices.snapshot() == {}
 
 
 def test_offset_without_next_start_counts_items() -> None:
@@ -95,6 +96,15 @@ def test_offset_without_next_start_counts_items() -> None:
         "additional_data": {"pagination": {"more_items_in_collection": True}},
     }
     assert paginator.next_params(body) == {"start": 2, "limit": 2}
+
+
+def test_offset_without_next_start_steps_a_whole_page_past_an_empty_page() -> None:
+    paginator = OffsetPaginator(limit=50)
+    body: dict[str, Any] = {
+        "data": None,
+        "additional_data": {"pagination": {"more_items_in_collection": True}},
+    }
+    assert paginator.next_params(body) == {"start": 50, "limit": 50}
 
 
 def test_page_items_shapes() -> None:

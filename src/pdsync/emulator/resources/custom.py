@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from pdsync.emulator.fields import ADDRESS_PARTS, FieldDef
 from pdsync.emulator.resources.common import ApiProblem
+from pdsync.emulator.resources.input_types import BadValue, convert
 
 if TYPE_CHECKING:
     from pdsync.emulator.store import Store
 
 _STRING_TYPES = ("varchar", "varchar_auto", "text", "phone")
 _REF_TYPES = {"user": "user", "org": "organization", "people": "person"}
+_CLOCK = re.compile(r"([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?")
 
 
 def check_custom_fields(store: Store, entity: str, values: Any) -> dict[str, Any]:
@@ -51,9 +54,7 @@ def _check(store: Store, fdef: FieldDef, value: Any) -> Any:
             raise _bad(fdef, "a number")
         return value
     if t == "date":
-        if not (isinstance(value, str) and len(value) == 10):
-            raise _bad(fdef, "a date YYYY-MM-DD")
-        return value
+        return _converted(fdef, "date", value, "a date YYYY-MM-DD")
     if t in ("enum", "set"):
         return _check_options(fdef, value)
     if t in _REF_TYPES:
@@ -63,15 +64,32 @@ def _check(store: Store, fdef: FieldDef, value: Any) -> Any:
     return _check_object(fdef, value)
 
 
+def _converted(fdef: FieldDef, kind: str, value: Any, expected: str) -> Any:
+    try:
+        return convert(kind, value)
+    except BadValue:
+        raise _bad(fdef, expected) from None
+
+
+def _option(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _check_options(fdef: FieldDef, value: Any) -> Any:
     ids = {o["id"] for o in fdef.options or []}
     if fdef.field_type == "enum":
-        if value not in ids or isinstance(value, bool):
+        if not _option(value) or value not in ids:
             raise _bad(fdef, "one of the option ids")
         return value
-    if not isinstance(value, list) or any(v not in ids for v in value):
+    if not isinstance(value, list) or any(not _option(v) or v not in ids for v in value):
         raise _bad(fdef, "an array of option ids")
     return sorted(set(value))
+
+
+def _clock(fdef: FieldDef, value: Any) -> Any:
+    if value is None or (isinstance(value, str) and _CLOCK.fullmatch(value)):
+        return value
+    raise _bad(fdef, "times as HH:MM or HH:MM:SS")
 
 
 def _check_object(fdef: FieldDef, value: Any) -> Any:
@@ -79,19 +97,30 @@ def _check_object(fdef: FieldDef, value: Any) -> Any:
     if not isinstance(value, dict) or "value" not in value:
         raise _bad(fdef, "an object with 'value'")
     if t == "monetary":
-        if not _number(value["value"]) or not isinstance(value.get("currency", ""), str):
+        currency = value.get("currency") or "EUR"
+        if not _number(value["value"]) or not isinstance(currency, str):
             raise _bad(fdef, "{value: number, currency: string}")
-        return {"value": value["value"], "currency": value.get("currency") or "EUR"}
+        return {"value": value["value"], "currency": currency}
     if t == "daterange":
-        return {"value": value["value"], "until": value.get("until")}
+        dates = [_converted(fdef, "date", value.get(k), "{value: date, until: date}")
+                 for k in ("value", "until")]  # fmt: skip
+        return {"value": dates[0], "until": dates[1]}
     if t in ("time", "timerange"):
-        out = {"value": value["value"], "timezone_id": value.get("timezone_id"),
-               "timezone_name": value.get("timezone_name")}  # fmt: skip
+        zone_id, zone_name = value.get("timezone_id"), value.get("timezone_name")
+        if not (zone_id is None or _option(zone_id)) or not isinstance(
+            zone_name, (str, type(None))
+        ):
+            raise _bad(fdef, "timezone_id as an integer and timezone_name as a string")
+        out = {"value": _clock(fdef, value["value"]), "timezone_id": zone_id,
+               "timezone_name": zone_name}  # fmt: skip
         if t == "timerange":
-            out["until"] = value.get("until")
+            out["until"] = _clock(fdef, value.get("until"))
         return out
     # address: only value is required; omitted parts become null.
-    return {"value": value["value"], **{p: value.get(p) for p in ADDRESS_PARTS}}
+    parts = {p: value.get(p) for p in ("value", *ADDRESS_PARTS)}
+    if not all(isinstance(v, (str, type(None))) for v in parts.values()):
+        raise _bad(fdef, "an address with string parts")
+    return parts
 
 
 def flat_v1_custom_fields(store: Store, entity: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pdsync.emulator.resources.input_types import FieldKinds, one_of
+
 Record = dict[str, Any]
 
 
@@ -13,7 +15,7 @@ class EntitySpec:
     entity: str
     path: str  # plural path segment: "deals"
     label: str  # for messages: "Deal"
-    types: dict[str, str]
+    types: FieldKinds
     required: tuple[str, ...] = ()
     filters: tuple[str, ...] = ()  # integer equality filters
     sorts: tuple[str, ...] = ("id", "update_time", "add_time")
@@ -22,15 +24,21 @@ class EntitySpec:
     defaults: dict[str, Any] = field(default_factory=dict)
 
 
-_COMMON = {"owner_id": "int", "visible_to": "int", "label_ids": "list", "custom_fields": "obj"}
+# Kinds: see input_types (times of any API format are stored as epoch floats).
+_COMMON: FieldKinds = {
+    "owner_id": "int",
+    "visible_to": "visible_to",
+    "label_ids": "ids",
+    "custom_fields": "obj",
+}
 
 DEAL = EntitySpec(
     "deal", "deals", "Deal",
     {**_COMMON, "title": "str", "value": "num", "currency": "str", "person_id": "int",
      "org_id": "int", "pipeline_id": "int", "stage_id": "int", "status": "str",
      "probability": "num", "lost_reason": "str", "expected_close_date": "date",
-     "close_time": "str", "won_time": "str", "lost_time": "str", "is_archived": "bool",
-     "origin_id": "str", "channel": "int", "channel_id": "str", "add_time": "str"},
+     "close_time": "time", "won_time": "time", "lost_time": "time", "is_archived": "bool",
+     "origin_id": "str", "channel": "int", "channel_id": "str", "add_time": "time"},
     required=("title",),
     filters=("owner_id", "person_id", "org_id", "pipeline_id", "stage_id"),
     defaults={"value": 0, "currency": "EUR", "status": "open", "visible_to": 3, "label_ids": [],
@@ -42,7 +50,8 @@ DEAL = EntitySpec(
 PERSON = EntitySpec(
     "person", "persons", "Person",
     {**_COMMON, "name": "str", "first_name": "str", "last_name": "str", "org_id": "int",
-     "emails": "list", "phones": "list", "marketing_status": "str", "add_time": "str"},
+     "emails": "contacts", "phones": "contacts", "add_time": "time",
+     "marketing_status": one_of("no_consent", "unsubscribed", "subscribed", "archived")},
     required=("name",),
     filters=("owner_id", "org_id"),
     defaults={"emails": [], "phones": [], "visible_to": 3, "label_ids": [], "is_deleted": False,
@@ -50,7 +59,7 @@ PERSON = EntitySpec(
 )  # fmt: skip
 ORGANIZATION = EntitySpec(
     "organization", "organizations", "Organization",
-    {**_COMMON, "name": "str", "address": "obj", "add_time": "str", "website": "str",
+    {**_COMMON, "name": "str", "address": "address", "add_time": "time", "website": "str",
      "linkedin": "str", "industry": "int", "annual_revenue": "int", "employee_count": "int"},
     required=("name",),
     filters=("owner_id",),
@@ -62,8 +71,8 @@ ACTIVITY = EntitySpec(
     "activity", "activities", "Activity",
     {"owner_id": "int", "subject": "str", "type": "str", "deal_id": "int", "lead_id": "str",
      "org_id": "int", "project_id": "int", "due_date": "date", "due_time": "str",
-     "duration": "str", "busy": "bool", "done": "bool", "location": "obj",
-     "participants": "list", "attendees": "list", "public_description": "str",
+     "duration": "str", "busy": "bool", "done": "bool", "location": "address",
+     "participants": "participants", "attendees": "attendees", "public_description": "str",
      "priority": "int", "note": "str"},
     filters=("owner_id", "deal_id", "person_id", "org_id"),
     sorts=("id", "update_time", "add_time", "due_date"),
@@ -76,7 +85,7 @@ ACTIVITY = EntitySpec(
 PRODUCT = EntitySpec(
     "product", "products", "Product",
     {**_COMMON, "name": "str", "code": "str", "description": "str", "unit": "str", "tax": "num",
-     "category": "int", "is_linkable": "bool", "prices": "list", "billing_frequency": "str",
+     "category": "category", "is_linkable": "bool", "prices": "prices", "billing_frequency": "billing_frequency",
      "billing_frequency_cycles": "int"},
     required=("name",),
     filters=("owner_id",),

@@ -29,6 +29,7 @@ from pdsync.emulator.resources.common import (
     user_id,
 )
 from pdsync.emulator.resources.v1_crm import offset_page
+from pdsync.emulator.resources.v1_sort import FILE_SORTS, apply_sort
 from pdsync.emulator.timefmt import v1_time
 
 if TYPE_CHECKING:
@@ -84,6 +85,7 @@ def _list(store: Store, parent_key: str | None) -> Any:
         start = int_arg(req, "start", 0) or 0
         limit = limit_arg(req, default=MAX_LIST_LIMIT, maximum=MAX_LIST_LIMIT)
         ls = ListSpec(sort_by="id", equals={"active_flag": frozenset({True})})
+        apply_sort(store, req, ls, FILE_SORTS, "files")
         if parent_key is not None:
             parent = store.get(LINKS[parent_key], req.path_params["id"])
             if parent is None:
@@ -114,7 +116,7 @@ def _get(store: Store) -> Any:
 def _update(store: Store) -> Any:
     def handle(req: Request) -> Response:
         rec = _live(store, req)
-        changes = check_body(body(req), {"name": "str", "description": "str"})
+        changes = check_body(body(req), {"name": "str", "description": "str"}, not_null=("name",))
         updated = store.update("file", rec["id"], changes, user_id(req))
         return ok(render_file(store, updated, api_domain(req)))
 

@@ -3,10 +3,12 @@ called), and ``/v1/recents`` with its real limits."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from pdsync.emulator.http import Request, Response, Router
+from pdsync.emulator.oauth import api_domain
 from pdsync.emulator.query import ListSpec
 from pdsync.emulator.render_v1 import V1Renderer, flatten_refs
 from pdsync.emulator.resources.common import (
@@ -18,19 +20,32 @@ from pdsync.emulator.resources.common import (
     ok,
     user_id,
 )
+from pdsync.emulator.resources.files_api import render_file
 from pdsync.emulator.resources.v1_crm import offset_page, offset_scan
+from pdsync.emulator.resources.v1_sort import legacy_sort
 from pdsync.emulator.timefmt import parse_time, v1_time
 
 if TYPE_CHECKING:
     from pdsync.emulator.store import Store
 
+Record = dict[str, Any]
+
 LEGACY = {"deals": "deal", "persons": "person", "organizations": "organization",
           "activities": "activity", "products": "product", "pipelines": "pipeline",
           "stages": "stage"}  # fmt: skip
 V1_DEAL_STATUSES = ("open", "won", "lost", "deleted", "all_not_deleted")
+# The spec documents ``sort`` on deals, persons and organizations; old clients send it to
+# activities and products too. Pipelines and stages have no order to choose.
+SORTABLE = ("deal", "person", "organization", "activity", "product")
 RECENTS_WINDOW = 30 * 86400.0  # recents only reach back about a month
-RECENT_ITEMS = {"deal": "deal", "person": "person", "organization": "organization",
-                "activity": "activity", "product": "product", "note": "note"}  # fmt: skip
+# The 12 ``items`` of /v1/recents (the spec's enum) and the entity each one reads.
+RECENT_ITEMS = {"activity": "activity", "activityType": "activity_type", "deal": "deal",
+                "file": "file", "filter": "filter", "note": "note", "person": "person",
+                "organization": "organization", "pipeline": "pipeline", "product": "product",
+                "stage": "stage", "user": "user"}  # fmt: skip
+# Rows keep nested objects only where the spec's RecentsData says so (organizations'
+# owner); files and filters have none to flatten.
+_KEEP_NESTED = frozenset({"organization", "file", "filter"})
 
 
 def register(router: Router, store: Store) -> None:
@@ -62,6 +77,8 @@ def _list(store: Store, entity: str) -> Any:
             pipeline = int_arg(req, "pipeline_id", minimum=1)
             if pipeline is not None:
                 ls.equals["pipeline_id"] = frozenset({pipeline})
+        if entity in SORTABLE:
+            legacy_sort(store, req, ls, entity)
         return offset_scan(store, entity, req, ls)
 
     return handle
@@ -113,19 +130,42 @@ def _recent_rows(
     found = []
     for item in items:
         entity = RECENT_ITEMS[item]
-        ls = ListSpec(sort_by="update_time", updated_since=since)
-        for rec in islice(store.scan(entity, ls), 100_000):
+        for changed, rec in _changed_since(store, entity, since):
             deleted = store.is_deleted(entity, rec)
-            data = None if deleted else _recent_shape(entity, renderer.render(entity, rec))
-            found.append((rec["update_time"], {"item": item, "id": rec["id"], "data": data}))
+            data = None if deleted else _recent_data(store, req, renderer, entity, rec)
+            found.append((changed, {"item": item, "id": rec["id"], "data": data}))
     found.sort(key=lambda pair: pair[0])
     return [dict(row, _time=t) for t, row in found]
 
 
-def _recent_shape(entity: str, data: dict[str, Any]) -> dict[str, Any]:
-    """Recents rows use plain ids, except organizations, which keep the owner object
-    (as the v1 spec's RecentsData says)."""
-    return data if entity == "organization" else flatten_refs(data)
+def _changed_since(store: Store, entity: str, since: float) -> Iterator[tuple[float, Record]]:
+    """``(change time, record)`` of the records of ``entity`` changed since ``since``."""
+    table = store.table(entity)
+    if table.base_count == 0:  # small tables kept whole (users, pipelines, filters, …)
+        for rec in list(table.overlay.values()):
+            # Generated users say "modified"; a write stamps update_time.
+            changed = rec.get("update_time", rec.get("modified"))
+            if isinstance(changed, (int, float)) and changed >= since:
+                yield changed, rec
+        return
+    ls = ListSpec(sort_by="update_time", updated_since=since)
+    for rec in islice(store.scan(entity, ls), 100_000):
+        yield rec["update_time"], rec
+
+
+def _recent_data(
+    store: Store, req: Request, renderer: V1Renderer, entity: str, rec: Record
+) -> Record:
+    """The v1 object of a recents row: plain ids, except where the spec keeps objects."""
+    if entity == "file":
+        return render_file(store, rec, api_domain(req))
+    if entity == "filter":
+        return {**rec, "add_time": v1_time(rec["add_time"]), "update_time": v1_time(rec["update_time"])}  # fmt: skip
+    data = renderer.render(entity, rec)
+    if entity == "product" and isinstance(rec.get("visible_to"), int):
+        # RecentsData types a product's visible_to as an integer (the product list: a string).
+        data["visible_to"] = rec["visible_to"]
+    return data if entity in _KEEP_NESTED else flatten_refs(data)
 
 
 def _with_timestamps(response: Response, since_raw: str, page: list[dict[str, Any]]) -> Response:

@@ -20,6 +20,7 @@ from pdsync.emulator.resources.common import (
     ok,
     user_id,
 )
+from pdsync.emulator.resources.input_types import FieldKinds, one_of
 from pdsync.emulator.resources.v1_crm import offset_page
 
 if TYPE_CHECKING:
@@ -32,10 +33,12 @@ FOLLOWED = {
     "products": "product",
 }
 MERGEABLE = {"deals": "deal", "persons": "person", "organizations": "organization"}
-DEAL_PRODUCT_TYPES = {"product_id": "int", "item_price": "num", "quantity": "num", "tax": "num",
-                      "comments": "str", "discount": "num", "discount_type": "str",
-                      "is_enabled": "bool", "tax_method": "str", "product_variation_id": "int",
-                      "billing_frequency": "str", "billing_frequency_cycles": "int",
+DEAL_PRODUCT_TYPES: FieldKinds = {"product_id": "int", "item_price": "num", "quantity": "num", "tax": "num",
+                      "comments": "str", "discount": "num",
+                      "discount_type": one_of("percentage", "amount"), "is_enabled": "bool",
+                      "tax_method": one_of("exclusive", "inclusive", "none"),
+                      "product_variation_id": "int", "billing_frequency": "billing_frequency",
+                      "billing_frequency_cycles": "int",
                       "billing_start_date": "date"}  # fmt: skip
 
 

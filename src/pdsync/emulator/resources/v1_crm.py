@@ -23,19 +23,22 @@ from pdsync.emulator.resources.common import (
     user_id,
 )
 from pdsync.emulator.resources.custom import flat_v1_custom_fields
+from pdsync.emulator.resources.input_types import FieldKinds, one_of
+from pdsync.emulator.resources.v1_sort import LEAD_SORTS, NOTE_SORTS, apply_sort
 from pdsync.emulator.timefmt import iso_ms
 
 if TYPE_CHECKING:
     from pdsync.emulator.store import Store
 
-LEAD_TYPES = {"title": "str", "owner_id": "int", "label_ids": "list", "person_id": "int",
+LEAD_TYPES: FieldKinds = {"title": "str", "owner_id": "int", "label_ids": "list", "person_id": "int",
               "organization_id": "int", "value": "obj", "expected_close_date": "date",
-              "visible_to": "str", "was_seen": "bool", "is_archived": "bool", "channel": "int",
+              "visible_to": one_of("1", "3", "5", "7"), "was_seen": "bool",
+              "is_archived": "bool", "channel": "int",
               "channel_id": "str", "origin_id": "str"}  # fmt: skip
-NOTE_TYPES = {"content": "str", "lead_id": "str", "deal_id": "int", "person_id": "int",
-              "org_id": "int", "project_id": "int", "user_id": "int", "add_time": "str",
-              "pinned_to_lead_flag": "bool", "pinned_to_deal_flag": "bool",
-              "pinned_to_organization_flag": "bool", "pinned_to_person_flag": "bool"}  # fmt: skip
+NOTE_TYPES: FieldKinds = {"content": "str", "lead_id": "str", "deal_id": "int", "person_id": "int",
+              "org_id": "int", "project_id": "int", "user_id": "int", "add_time": "time",
+              "pinned_to_lead_flag": "flag", "pinned_to_deal_flag": "flag",
+              "pinned_to_organization_flag": "flag", "pinned_to_person_flag": "flag"}  # fmt: skip
 
 
 def offset_page(req: Request, rows: list[Any], start: int, limit: int, more: bool) -> Response:
@@ -100,7 +103,9 @@ def _delete(store: Store, entity: str, label: str) -> Any:
 
 def _list_leads(store: Store, archived: bool) -> Any:
     def handle(req: Request) -> Response:
+        # Leads come by creation unless ``sort`` says otherwise.
         ls = ListSpec(sort_by="add_time", equals={"is_archived": frozenset({archived})})
+        apply_sort(store, req, ls, LEAD_SORTS, "leads", columns=("add_time", "update_time"))
         ls.predicate = lambda r: not r.get("is_deleted")
         ls.updated_since = time_arg(req, "updated_since")
         for name in ("owner_id", "person_id", "organization_id"):
@@ -118,14 +123,23 @@ def _and(pred: Any, name: str, value: Any) -> Any:
 
 def _check_lead(store: Store, data: Record) -> Record:
     value = data.get("value")
-    if value is not None and not (
-        isinstance(value, dict) and isinstance(value.get("amount"), (int, float))
-    ):
-        raise ApiProblem(400, "The 'value' field must be an object with 'amount' and 'currency'")
+    if value is not None:
+        amount, currency = value.get("amount"), value.get("currency")
+        if not _number(amount) or not isinstance(currency, str):
+            raise ApiProblem(
+                400, "The 'value' field must be an object with 'amount' (number) and 'currency'"
+            )
+        data["value"] = {"amount": amount, "currency": currency}
     labels = set(store.static["lead_label"])
-    if any(label not in labels for label in data.get("label_ids") or []):
-        raise ApiProblem(400, "Unknown lead label id in 'label_ids'")
+    if "label_ids" in data:
+        data["label_ids"] = data["label_ids"] or []
+        if not all(isinstance(label, str) and label in labels for label in data["label_ids"]):
+            raise ApiProblem(400, "Unknown lead label id in 'label_ids'")
     return data
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _create_lead(store: Store) -> Any:
@@ -155,7 +169,7 @@ def _update_lead(store: Store) -> Any:
     def handle(req: Request) -> Response:
         rec = _live(store, "lead", req.path_params["id"], "Lead")
         raw = body(req)
-        changes = _check_lead(store, check_body(raw, LEAD_TYPES))
+        changes = _check_lead(store, check_body(raw, LEAD_TYPES, not_null=("title",)))
         custom = flat_v1_custom_fields(store, "deal", raw)
         if custom:
             merged = {**(rec.get("custom_fields") or {}), **custom}
@@ -179,6 +193,7 @@ def _lead_labels(store: Store) -> Any:
 def _list_notes(store: Store) -> Any:
     def handle(req: Request) -> Response:
         ls = ListSpec(sort_by="id", equals={"active_flag": frozenset({True})})
+        apply_sort(store, req, ls, NOTE_SORTS, "notes")
         ls.updated_since = time_arg(req, "updated_since")
         for name in ("user_id", "deal_id", "person_id", "org_id"):
             value = int_arg(req, name, minimum=1)
@@ -225,7 +240,7 @@ def _create_note(store: Store) -> Any:
 def _update_note(store: Store) -> Any:
     def handle(req: Request) -> Response:
         rec = _live(store, "note", req.path_params["id"], "Note")
-        changes = check_body(body(req), NOTE_TYPES)
+        changes = check_body(body(req), NOTE_TYPES, not_null=("content",))
         changes["last_update_user_id"] = user_id(req)
         updated = store.update("note", rec["id"], changes, user_id(req))
         return ok(V1Renderer(store, user_id(req)).render("note", updated))

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from pdsync.emulator import render_v2
 from pdsync.emulator.counters import INCLUDE_FIELDS, Counters, supported
 from pdsync.emulator.http import Request, Response, Router
+from pdsync.emulator.include_values import OPT_IN_STORED, include_value
 from pdsync.emulator.query import ListSpec, sort_key
 from pdsync.emulator.resources.common import (
     ApiProblem,
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from pdsync.emulator.store import Store
 
 DEAL_STATUSES = ("open", "won", "lost", "deleted")
+ACTIVITY_LINKS = frozenset({"next_activity_id", "last_activity_id"})
 
 
 def register(router: Router, store: Store) -> None:
@@ -58,7 +60,17 @@ def render(store: Store, spec_entity: str, rec: Record, req: Request | None = No
         only = set(raw.split(",")) if raw else None
         labels = bool_arg(req, "include_option_labels")
     fields = store.fields.get(spec_entity)
-    return render_v2.render(spec_entity, rec, fields, only, labels)
+    out = render_v2.render(spec_entity, rec, fields, only, labels)
+    # Written opt-in fields (attendees) show only when include_fields names them.
+    hidden = OPT_IN_STORED.get(spec_entity, frozenset()) - _asked(req)
+    for name in hidden.intersection(out):
+        del out[name]
+    return out
+
+
+def _asked(req: Request | None) -> frozenset[str]:
+    raw = req.arg("include_fields") if req is not None else None
+    return frozenset(n.strip() for n in (raw or "").split(",") if n.strip())
 
 
 def page(store: Store, entity: str, ls: ListSpec, limit: int) -> tuple[list[Record], str | None]:
@@ -121,25 +133,30 @@ def _status_filter(req: Request, ls: ListSpec, archived: bool) -> None:
 
 
 def include_fields(
-    counters: Counters, spec: EntitySpec, req: Request
+    store: Store, counters: Counters, spec: EntitySpec, req: Request
 ) -> Callable[[Record], Record]:
-    """Adds the ``include_fields`` asked for: counters computed, the rest (mail, …) null."""
-    raw = req.arg("include_fields")
-    if not raw:
-        return lambda rec: rec
+    """Adds the ``include_fields`` asked for: counters computed, the others from
+    :func:`include_value` (:func:`render` hides written opt-in fields not asked for)."""
+    names = _asked(req)
     allowed = INCLUDE_FIELDS.get(spec.entity, frozenset())
-    names = frozenset(n.strip() for n in raw.split(",") if n.strip())
     if names - allowed:
         choices = ", ".join(sorted(allowed)) or "none"
         raise ApiProblem(400, f"Parameter 'include_fields' must be a list of: {choices}")
+    if not names:
+        return lambda rec: rec
     counted = names & supported(spec.entity)
     add_counts = counters.for_page(spec.entity, counted)
-    others = names - counted
+    linked = names & ACTIVITY_LINKS
+    links = counters.activity_links.for_page(spec.entity) if linked else None
+    others = names - counted - linked
 
     def add(rec: Record) -> Record:
         out = add_counts(rec) if counted else dict(rec)
+        if links is not None:
+            found = dict(zip(("next_activity_id", "last_activity_id"), links(rec), strict=True))
+            out.update((name, found[name]) for name in linked)
         for name in others:
-            out[name] = rec.get(name)
+            out[name] = include_value(store, spec.entity, name, rec)
         return out
 
     return add
@@ -148,7 +165,7 @@ def include_fields(
 def _list(store: Store, spec: EntitySpec, archived: bool, counters: Counters) -> Any:
     def handle(req: Request) -> Response:
         limit = limit_arg(req)
-        include = include_fields(counters, spec, req)
+        include = include_fields(store, counters, spec, req)
         ls = _apply_filter_id(store, req, list_spec(req, spec))
         if spec.entity == "deal":
             _status_filter(req, ls, archived)
@@ -171,7 +188,7 @@ def fetch(store: Store, spec: EntitySpec, req: Request, live_only: bool = False)
 
 def _get(store: Store, spec: EntitySpec, counters: Counters) -> Any:
     def handle(req: Request) -> Response:
-        include = include_fields(counters, spec, req)
+        include = include_fields(store, counters, spec, req)
         # v2 keeps answering for a soft-deleted entity, with is_deleted: true.
         return ok(render(store, spec.entity, include(fetch(store, spec, req)), req))
 
@@ -206,7 +223,7 @@ def _update(store: Store, spec: EntitySpec) -> Any:
         current = fetch(store, spec, req, live_only=True)
         if current.get("is_archived") and spec.entity == "deal":
             raise ApiProblem(403, "Archived deals cannot be edited")
-        changes = check_body(body(req), spec.types)
+        changes = check_body(body(req), spec.types, not_null=spec.required)
         if "custom_fields" in changes:
             merged = dict(current.get("custom_fields") or {})
             merged.update(check_custom_fields(store, spec.entity, changes["custom_fields"]))
