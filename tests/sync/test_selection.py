@@ -117,5 +117,17 @@ def test_sync_a_pattern_from_the_command_line(account: EmulatorServer, tmp_path:
     )
     assert result.exit_code == 0, result.stderr
     assert "mail_threads" in result.stdout and "mail_messages" not in result.stdout
+    assert "Opt-in streams matched but not synced" in result.stderr
+    assert "mail_messages" in result.stderr
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT COUNT(*) FROM mail_threads").fetchone()[0] > 0
+
+
+def test_opt_in_streams_a_narrow_pattern_left_out_are_named() -> None:
+    from pdsync.sync.replication import opt_in_left_out
+
+    assert opt_in_left_out(["mail*"], None, OPT_IN) == ["mail_messages"]
+    assert opt_in_left_out(["mail*", "mail_messages"], None, OPT_IN) == []
+    star = parse_replication({"streams": {"*": None, "deal_*": None}})
+    assert "deal_flow" in opt_in_left_out([], star, OPT_IN)
+    assert opt_in_left_out([], parse_replication({"streams": {"*": None}}), OPT_IN) == []

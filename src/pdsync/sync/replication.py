@@ -192,6 +192,20 @@ def select_streams(
     ]
 
 
+def opt_in_left_out(
+    requested: Sequence[str], config: ReplicationConfig | None, opt_in: frozenset[str]
+) -> list[str]:
+    """Opt-in streams a pattern matched but did not select (to say how to get them)."""
+    patterns = list(requested) or list(config.streams if config else ())
+    named = set(requested) | set(config.streams if config else ())
+    return sorted(
+        name
+        for name in opt_in - named
+        # `'*'` means "the usual set": only a narrower pattern is worth a word.
+        if any(fnmatch.fnmatchcase(name, p) for p in patterns if p not in (name, "*"))
+    )
+
+
 def _selects(pattern: str, name: str, opt_in: frozenset[str]) -> bool:
     """Does ``pattern`` select ``name``? Opt-in streams answer to their exact name only."""
     if pattern == name:

@@ -17,11 +17,12 @@ from typing import Any, TextIO
 from pdsync.api.client import PipedriveClient
 from pdsync.catalog.registry import CATALOG
 from pdsync.destinations import open_destination
-from pdsync.progress import RateLimited, make_sink
+from pdsync.progress import RateLimited, SyncWarning, make_sink
 from pdsync.sync.deletes import DEFAULT_RECONCILE_EVERY
 from pdsync.sync.engine import SyncEngine, SyncOptions
 from pdsync.sync.replication import (
     load_replication,
+    opt_in_left_out,
     parse_since,
     select_streams,
     target_with_schema,
@@ -88,6 +89,14 @@ def run_sync(
         extended_requests=request.extended_requests,
     )
     sink: Any = make_sink(progress_stream, log_format) if progress_stream else (lambda e: None)  # type: ignore[arg-type]
+    left_out = opt_in_left_out(request.streams, config, OPT_IN_STREAMS)
+    if left_out:
+        sink(
+            SyncWarning(
+                f"Opt-in streams matched but not synced (a request per parent): "
+                f"{', '.join(left_out)}. Name them to sync them."
+            )
+        )
     target = request.target or (config.target if config else None)
     destination = open_destination(target_with_schema(target, selections))
     try:
