@@ -144,6 +144,9 @@ HISTORY_STREAMS: tuple[StreamSpec, ...] = (
         parent=Parent("notes", key_column="note_id"),
         delete_strategy="parent_replace",
         opt_in=True,
-        description="Comments on each note; read for changed notes only.",
+        # A comment does not move its note's update_time (in the emulator at least): a
+        # comment on an otherwise unchanged note arrives with `--full-refresh`.
+        description="Comments on each note; read for changed notes only (all notes with "
+        "`--full-refresh`: a new comment may leave its note's `update_time` alone).",
     ),
 )
