@@ -131,3 +131,32 @@ def test_a_first_deal_flow_sync_stops_at_the_daily_budget_and_resumes_with_the_r
         assert resumed.stream("deal_flow").requests + read_before >= len(deals)
         stored = rows(db, "SELECT COUNT(*) FROM deal_flow WHERE _pdsync_deleted_at IS NULL")[0][0]
         assert stored == flow_rows(server.url, server.config.token, deals)
+
+
+def test_children_of_a_parent_read_whole_follow_its_update_time(
+    client: PipedriveClient, tmp_path: Path
+) -> None:
+    """Projects have no `updated_since`: their table's update_time picks the changed ones."""
+    db = tmp_path / "projects.db"
+    streams = ["projects", "project_changelog", "project_plan"]
+
+    def once() -> SyncReport:
+        selections = select_streams(CAPABLE, requested=streams)
+        destination = open_destination(f"sqlite:///{db}")
+        try:
+            return SyncEngine(client, destination, selections).run()
+        finally:
+            destination.close()
+
+    first = once()
+    projects = [r[0] for r in rows(db, "SELECT id FROM projects")]
+    assert first.stream("project_changelog").requests == len(projects) > 1
+    client.patch(f"projects/{projects[0]}", json={"title": "renamed"})
+    second = once()
+    assert second.stream("project_changelog").requests == 1
+    assert second.stream("project_plan").requests == 1
+    changes = rows(
+        db, "SELECT new_values FROM project_changelog WHERE project_id = ?", [projects[0]]
+    )
+    assert any("renamed" in (c[0] or "") for c in changes)
+    assert once().stream("project_changelog").requests == 0

@@ -104,6 +104,18 @@ def first_read_notice(child: StreamRun, parents: Sequence[ParentRef]) -> str | N
     return read_cost(child.spec, wanted).message(first=True)
 
 
+def parent_complete_until(parent: StreamRun) -> str | None:
+    """Up to when the parent's table is complete, once its read of this run finished.
+
+    An incremental parent: its bookmark. A parent read whole (projects, mail threads):
+    this run's signpost, since the whole list was read after it; without that, the
+    child's bookmark would stop at the newest parent and re-read it on every sync.
+    """
+    if parent.spec.incremental is not None:
+        return parent.state.bookmark
+    return parent.signpost if parent.finished and parent.skipped is None else None
+
+
 def chunk_parents(child: StreamRun, parents: Sequence[ParentRef]) -> list[list[ParentRef]]:
     """Parents in order, cut so that each chunk holds ``size`` parents that cost a call.
 

@@ -280,7 +280,9 @@ class Writer:
     def _parent_bookmark(self, child: StreamRun) -> str | None:
         """Where the parent's table is complete: every child read up to there is done."""
         parent = child.spec.parent
-        return self.runs[parent.stream].state.bookmark if parent is not None else None
+        if parent is None:
+            return None
+        return children.parent_complete_until(self.runs[parent.stream])
 
     # ------------------------------------------------------------- follow-ups
 
