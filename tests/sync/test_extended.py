@@ -12,7 +12,7 @@ from pdsync.api.client import PipedriveClient
 from pdsync.destinations import open_destination
 from pdsync.sync.engine import SyncEngine
 from pdsync.sync.replication import parse_replication, select_streams
-from pdsync.sync.report import SyncReport
+from pdsync.sync.report import SyncReport, format_report
 
 STREAMS = ["filters", "permission_sets"]
 
@@ -75,6 +75,8 @@ def test_extended_requests_false_cuts_the_calls_to_the_lists(
     assert report.requests == 2
     assert rows(db, "SELECT COUNT(*) FROM filters WHERE conditions IS NOT NULL")[0][0] == 0
     assert rows(db, "SELECT COUNT(*) FROM permission_sets")[0][0] > 0
+    assert "filters: extended requests off, conditions left empty" in report.warnings
+    assert "Warning: filters: extended requests off" in format_report(report)
     assert report.extra["extended_requests_off"] == [
         "filters: extended requests off, conditions left empty",
         "permission_sets: extended requests off, contents left empty",

@@ -103,6 +103,7 @@ class SyncEngine:
         finally:
             stop_listening()
             stats = self.client.stats
+            suppressed = listings.suppressed(self.runs.values())
             self.report = build_report(
                 self.runs,
                 requests=stats.requests - requests_before,
@@ -110,9 +111,9 @@ class SyncEngine:
                 seconds=time.monotonic() - started,
                 error=error if isinstance(error, PdsyncError) else None,
                 interrupted=error is not None,
-                warnings=tuple(n.describe() for n in self.client.notices.since(notices_before)),
+                warnings=tuple(n.describe() for n in self.client.notices.since(notices_before))
+                + tuple(suppressed),
             )
-            suppressed = listings.suppressed(self.runs.values())
             if suppressed:
                 self.report.extra["extended_requests_off"] = suppressed
             self.sink(
