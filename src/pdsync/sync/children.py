@@ -94,14 +94,15 @@ def list_parents(destination: Destination, child: StreamRun, parent: StreamRun) 
 
 
 def first_read_notice(child: StreamRun, parents: Sequence[ParentRef]) -> str | None:
-    """The cost of a first per-parent read, said before its calls start (None otherwise)."""
+    """The cost of a first (or full-refresh) per-parent read, said before its calls start."""
     link = child.spec.parent
-    if link is None or child.state.bookmark is not None or not link.changed_only:
+    first = child.state.bookmark is None
+    if link is None or not link.changed_only or not (first or child.full_refresh):
         return None
     wanted = [p for p in parents if p.count is None or p.count > 0]
     if not wanted:
         return None
-    return read_cost(child.spec, wanted).message(first=True)
+    return read_cost(child.spec, wanted).message(first=first)
 
 
 def parent_complete_until(parent: StreamRun) -> str | None:
