@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sync_helpers import CAPABLE, rows
 
 from pdsync.api.client import PipedriveClient
@@ -98,3 +101,39 @@ def test_the_replication_file_switch_applies_per_stream() -> None:
     assert chosen == {"filters": False, "permission_sets": True}
     flag = select_streams(CAPABLE, config=config, extended_requests=True)
     assert all(s.extended_requests for s in flag)  # the command line wins
+
+
+@pytest.fixture
+def other_targets(tmp_path: Path) -> Iterator[list[str]]:
+    """DuckDB, and PostgreSQL when a server is there (a fresh schema, dropped afterwards)."""
+    targets = [f"duckdb:///{tmp_path / 'extended.duckdb'}"]
+    schema = f"pdsync_ext_{uuid.uuid4().hex[:10]}"
+    try:
+        import psycopg
+        from test_postgres_target import SERVER
+
+        psycopg.connect(SERVER, connect_timeout=3).close()
+    except Exception:  # no PostgreSQL here: DuckDB alone shows the JSON read-back
+        yield targets
+        return
+    sep = "&" if "?" in SERVER else "?"
+    yield [*targets, f"{SERVER}{sep}schema={schema}"]
+    with psycopg.connect(SERVER, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def test_kept_values_read_back_from_duckdb_and_postgresql_cost_no_call(
+    client: PipedriveClient, other_targets: list[str]
+) -> None:
+    for target in other_targets:
+        selections = select_streams(CAPABLE, requested=STREAMS)
+        reports = []
+        for _ in range(2):
+            destination = open_destination(target)
+            try:
+                reports.append(SyncEngine(client, destination, selections).run())
+            finally:
+                destination.close()
+        first, second = reports
+        assert first.requests > 2 and second.requests == 2, target
+        assert second.stream("filters").updated == 0, target
