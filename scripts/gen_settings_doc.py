@@ -63,12 +63,16 @@ EVENTS_HELP = {
 REPLICATION_HELP = {
     "source": "a named connection (`pdsync conns` / env var); flags and `PIPEDRIVE_*` otherwise",
     "target": "a destination URL; `--target` wins",
-    "defaults": "options for every stream: `mode`, `object`, `since`",
-    "streams": "stream name or fnmatch pattern (`'*'`, `'*_fields'`) → options; exact names win over patterns",
+    "defaults": "options for every stream: `mode`, `object`, `since`, `extended_requests`",
+    "streams": "stream name or fnmatch pattern (`'*'`, `'*_fields'`) → options; exact names win "
+    "over patterns; opt-in streams (a call per parent) are selected by their exact name only",
     "mode": "`incremental` or `full-refresh` (streams without an incremental read are always full)",
     "object": "table per stream; `{stream_name}` is the only placeholder, the part after the last dot is the table",
     "since": "a date or UTC timestamp limiting a first sync (like Sling's `anchor_date`)",
     "disabled": "`true` skips the stream unless it is named on the command line",
+    "exclude": "stream names or patterns taken out of the selection (`['mail_*', webhooks]`)",
+    "extended_requests": "`false`: no per-record calls for columns only single records return "
+    "(`filters.conditions`, `permission_sets.contents`); the columns stay empty",
 }
 
 EMULATOR_HELP = {

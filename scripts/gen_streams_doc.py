@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from pdsync.catalog import STREAMS, StreamSpec
+from pdsync.catalog.coverage import coverage
 from pdsync.catalog.fieldtypes import LAYOUTS
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "streams.md"
@@ -52,6 +53,14 @@ How to read the summary:
   `full_refresh_replace` — small reference tables are replaced on each sync. Deleted rows
   are kept and marked in `_pdsync_deleted_at`.
 - **Tokens**: the `x-token-cost` of one list call (from Pipedrive's OpenAPI specs).
+- **Cost**: `one listing` — the list is read (whole or from the bookmark); `per parent` —
+  one call per parent record whose `update_time` moved since the last sync (batch
+  endpoints: per 100 parents), one per parent on the first sync; `per record` — the list,
+  plus one call per new or changed record for the columns only the single record has
+  (`extended_requests: false` skips them). `pdsync discover --json` gives it as `cost_class`.
+- **Opt-in** streams are synced only when named (on the command line or in the
+  replication file); patterns such as `'*'` leave them out, because their first sync
+  costs a call per parent (deal flow at 20,000 deals: 20,000 calls, 800,000 tokens).
 
 Every table also has `_pdsync_synced_at` (when pdsync last wrote the row, UTC) and
 `_pdsync_deleted_at` (when pdsync learned the record was deleted; NULL while alive).
@@ -115,8 +124,8 @@ def _summary_rows() -> list[str]:
     rows = [
         "## Summary",
         "",
-        "| Stream | API | Primary key | Mode | Parent | Deletes | Tokens |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| Stream | API | Primary key | Mode | Parent | Deletes | Tokens | Cost |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for s in STREAMS:
         mode = s.mode + (f" (`{s.cursor}`)" if s.cursor else "")
@@ -125,8 +134,28 @@ def _summary_rows() -> list[str]:
             parent += f" ({s.parent.batch_size} per call)"
         rows.append(
             f"| [`{s.name}`](#{s.name}) | {s.version} `{s.path}` | {', '.join(s.primary_key)} "
-            f"| {mode} | {parent} | {s.delete_strategy} | {s.token_cost} |"
+            f"| {mode} | {parent} | {s.delete_strategy} | {s.token_cost} "
+            f"| {s.cost_class}{', opt-in' if s.opt_in else ''} |"
         )
+    return [*rows, ""]
+
+
+def _coverage_rows() -> list[str]:
+    rows = [
+        "## Endpoint coverage",
+        "",
+        "Every list operation (`GET`, not a single record by id) of Pipedrive's current",
+        "specs, and the stream that reads it or why none does. Single records by id are",
+        "read through their lists; `filters/{id}` and `permissionSets/{id}` fill the",
+        "extended columns. `tests/unit/catalog/test_coverage.py` checks this table",
+        "against `src/pdsync/data/endpoints.tsv`.",
+        "",
+        "| Operation | Tokens | Stream, or why not |",
+        "| --- | --- | --- |",
+    ]
+    for op in coverage():
+        read = ", ".join(f"`{name}`" for name in op.streams) or (op.reason or "")
+        rows.append(f"| `GET {op.path}` | {op.token_cost} | {read} |")
     return [*rows, ""]
 
 
@@ -141,7 +170,15 @@ def _stream_section(s: StreamSpec) -> list[str]:
         facts.append(f"custom fields from `{s.fields_entity}Fields`")
     if s.parent:
         how = "`{id}` in the path" if s.parent.via == "path" else f"`{s.parent.via}=`"
-        facts.append(f"read per `{s.parent.stream}` record via {how}")
+        which = "changed" if s.parent.changed_only else "every"
+        facts.append(f"read per {which} `{s.parent.stream}` record via {how}")
+    if s.fanout:
+        facts.append("one listing per " + ", ".join(f"`{dict(p)}`" for p in s.fanout))
+    if s.extended:
+        columns = ", ".join(f"`{c}`" for c in s.extended.columns)
+        facts.append(f"{columns} from `GET /api/{s.version}/{s.extended.path}` per changed record")
+    if s.opt_in:
+        facts.append("opt-in (synced when named)")
     facts.append("scopes " + ", ".join(f"`{x}`" for x in s.scopes))
     lines += ["; ".join(facts) + ".", "", "| Column | Type | Source |", "| --- | --- | --- |"]
     lines += [f"| `{c.name}` | {c.type} | `{c.source}` |" for c in s.columns]
@@ -149,7 +186,8 @@ def _stream_section(s: StreamSpec) -> list[str]:
 
 
 def render() -> str:
-    parts = [INTRO.rstrip("\n"), *_layout_rows(), *_summary_rows(), "## Streams", ""]
+    parts = [INTRO.rstrip("\n"), *_layout_rows(), *_summary_rows(), *_coverage_rows()]
+    parts += ["## Streams", ""]
     for spec in STREAMS:
         parts += _stream_section(spec)
     return "\n".join(parts).rstrip("\n") + "\n"

@@ -125,6 +125,10 @@ def stream_dict(
         "delete_strategy": spec.delete_strategy,
         "fields_entity": spec.fields_entity,
         "token_cost": spec.token_cost,
+        "cost_class": spec.cost_class,
+        "opt_in": spec.opt_in,
+        "extended": asdict(spec.extended) if spec.extended else None,
+        "fanout": [dict(p) for p in spec.fanout],
         "scopes": list(spec.scopes),
         "columns": columns,
     }

@@ -22,6 +22,7 @@ from pdsync.config import Connection
 from pdsync.discover import discover, fetch_field_defs
 from pdsync.emulator.config import EmulatorConfig
 from pdsync.emulator.server import EmulatorServer
+from pdsync.sync.history import child_records
 from pdsync.sync.normalize import Normalizer
 
 PARENTS_PER_CHILD = 5
@@ -59,7 +60,8 @@ def first_page(
 def read_sample(client: PipedriveClient, spec: StreamSpec) -> list[tuple[dict[str, Any], Any]]:
     """(record, parent id) pairs of one page, or of a few parents' pages."""
     if spec.parent is None:
-        return [(r, None) for r in first_page(client, spec, spec.path, {})]
+        extra = dict(spec.fanout[0]) if spec.fanout else {}  # mail threads: one folder
+        return [(r, None) for r in first_page(client, spec, spec.path, extra)]
     parent_spec = get_stream(spec.parent.stream)
     parents = first_page(client, parent_spec, parent_spec.path, {})[:PARENTS_PER_CHILD]
     ids = [p[spec.parent.parent_key] for p in parents]
@@ -75,7 +77,7 @@ def read_sample(client: PipedriveClient, spec: StreamSpec) -> list[tuple[dict[st
             records = first_page(client, spec, spec.path.replace("{id}", str(parent_id)), {})
         else:
             records = first_page(client, spec, spec.path, {spec.parent.via: parent_id})
-        sample += [(r, parent_id) for r in records]
+        sample += [(r, parent_id) for r in child_records(spec, records, parent_id)]
     return sample
 
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
+from test_new_streams import NEW
 
 from pdsync.api.client import PipedriveClient
 from pdsync.api.ratelimit import RateGovernor
@@ -239,7 +240,7 @@ def account() -> Iterator[EmulatorServer]:
 def replica(account: EmulatorServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     db = Path(tmp_path_factory.mktemp("completeness")) / "replica.db"
     destination = open_destination(f"sqlite:///{db}")
-    selections = select_streams(incremental_capable(), requested=list(CATALOG))
+    selections = select_streams(incremental_capable(), requested=[*TOP_LEVEL, *CHILDREN])
     client = PipedriveClient(
         Connection(api_token=account.config.token, base_url=account.url),
         governor=RateGovernor(burst_limit=1_000_000),
@@ -275,7 +276,9 @@ def sample(keys: set[Key]) -> str:
 
 
 def test_the_truth_covers_every_stream_of_the_catalog() -> None:
-    assert set(TOP_LEVEL) | set(CHILDREN) == set(CATALOG)
+    # The streams of issue 13 (history, mail, projects…) are compared with the API by
+    # tests/contract/test_new_streams.py, at a size where reading every parent is cheap.
+    assert set(TOP_LEVEL) | set(CHILDREN) == set(CATALOG) - {s.name for s in NEW}
 
 
 def test_the_store_agrees_with_the_api_on_per_parent_children(truth: Truth) -> None:
@@ -293,7 +296,7 @@ def test_the_account_spans_several_pages_of_every_big_list(truth: Truth) -> None
     assert truth.listed("deals").deleted, "no deal is listed with status=deleted"
 
 
-@pytest.mark.parametrize("stream", list(CATALOG))
+@pytest.mark.parametrize("stream", [*TOP_LEVEL, *CHILDREN])
 def test_every_listed_record_is_in_the_replica_and_nothing_else(
     stream: str, replica: Any, truth: Truth
 ) -> None:

@@ -51,3 +51,9 @@ def address_cols(prefix: str, source: str) -> str:
     tokens += [f"{prefix}_{part}={source}.{part}" for part in parts]
     tokens.append(f"{prefix}_formatted={source}.formatted_address")
     return " ".join(tokens)
+
+
+# A key made from the record's own content, for lists whose items have no id (changelogs).
+HASH_SOURCE = "$hash"
+# The item itself, for lists of plain values (permitted users: a list of user ids).
+ITEM_SOURCE = "$item"

@@ -60,6 +60,10 @@ class Parent:
     # otherwise it is the query parameter named here (e.g. "org_id", "deal_ids").
     via: str = "path"
     batch_size: int = 1  # parents per call; >1 only for batch endpoints (`deal_ids=1,2,…`)
+    # True: read only for parents whose `changed_by` moved since the child's bookmark.
+    # False: every parent on every sync (phases change without their board changing).
+    changed_only: bool = True
+    changed_by: str = "update_time"  # the parent column that moves when its children change
 
     @property
     def is_batch(self) -> bool:
@@ -72,6 +76,21 @@ class Pass:
 
     name: str
     params: Params
+
+
+@dataclass(frozen=True)
+class Extended:
+    """Columns that only the single-record endpoint returns (a filter's ``conditions``).
+
+    They cost one call per record, so they are fetched only for records that are new or
+    changed since the replica last saw them, and never when ``extended_requests`` is off.
+    """
+
+    path: str  # the single-record path, relative to the version root: "filters/{id}"
+    columns: tuple[str, ...]  # stream columns filled from that endpoint's record
+
+
+CostClass = Literal["one listing", "per parent", "per record"]
 
 
 @dataclass(frozen=True)
@@ -92,6 +111,21 @@ class StreamSpec:
     fields_entity: str | None = None  # "deal" -> dealFields describes custom fields
     records_path: tuple[str, ...] = ("data",)  # where the list sits in the envelope
     description: str = ""
+    extended: Extended | None = None  # columns read per record from the single-record endpoint
+    # The same list read once per value set (mail threads: one listing per folder).
+    fanout: tuple[Params, ...] = ()
+    # Costly streams (a call per parent on the first sync) that `'*'` does not select:
+    # they run only when named on the command line or in the replication file.
+    opt_in: bool = False
+
+    @property
+    def cost_class(self) -> CostClass:
+        """What one sync of this stream costs: one listing, a call per parent, per record."""
+        if self.parent is not None:
+            return "per parent"
+        if self.extended is not None:
+            return "per record"
+        return "one listing"
 
     @property
     def api_path(self) -> str:

@@ -25,6 +25,7 @@ def _stream_header(info: dict[str, Any]) -> str:
         facts.append(f"parent={info['parent']['stream']}")
     if info["token_cost"] is not None:
         facts.append(f"{info['token_cost']} tokens/call")
+    facts.append(info["cost_class"] + (", opt-in" if info["opt_in"] else ""))
     return f"{info['name']}  ({'; '.join(facts)})"
 
 

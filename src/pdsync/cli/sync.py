@@ -54,6 +54,18 @@ def parse_duration(text: str) -> timedelta | None:
     "--workers", type=click.IntRange(1, 32), default=4, show_default=True, help="Fetch threads."
 )
 @click.option(
+    "--exclude",
+    multiple=True,
+    metavar="PATTERN",
+    help="Leave out streams matching PATTERN (repeatable; e.g. --exclude 'mail_*').",
+)
+@click.option(
+    "--extended-requests/--no-extended-requests",
+    default=None,
+    help="Per-record calls for the columns only single records return (filters.conditions, "
+    "permission_sets.contents); default on, or as the replication file says.",
+)
+@click.option(
     "--log-format",
     type=click.Choice(["text", "json"]),
     default="text",
@@ -69,14 +81,16 @@ def sync(
     since: str | None,
     reconcile_every: str,
     workers: int,
+    exclude: tuple[str, ...],
+    extended_requests: bool | None,
     log_format: str,
     conn_flags: ConnectionFlags,
 ) -> None:
     """Replicate Pipedrive streams into TARGET, incrementally, resumably.
 
-    With no STREAM and no --config, every stream is synced except the per-parent
-    children that cost one request per parent (followers, participants,
-    organization relationships); name them or list them in a replication file.
+    STREAM may be a pattern ('mail*'). With no STREAM and no --config, every stream
+    is synced except the opt-in ones that cost a request per parent (deal flow,
+    changelogs, followers, participants…): name them, here or in a replication file.
     """
     from pdsync.sync.run import SyncRequest, run_sync
 
@@ -88,6 +102,8 @@ def sync(
         since=since,
         reconcile_every=parse_duration(reconcile_every),
         workers=workers,
+        exclude=exclude,
+        extended_requests=extended_requests,
     )
     report = run_sync(
         request,

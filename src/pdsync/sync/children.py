@@ -34,6 +34,7 @@ from pdsync.destinations.identifiers import quote
 from pdsync.schema import DELETED_AT
 from pdsync.sync.context import CHILD_COUNTS, StreamRun
 from pdsync.sync.fetch import FetchTask
+from pdsync.sync.history import child_records, read_cost
 from pdsync.sync.items import ChildItem, WorkItem
 from pdsync.sync.pipeline import Emit
 from pdsync.sync.reader import list_params, walk
@@ -68,20 +69,52 @@ class ChunkProgress:
 
 
 def list_parents(destination: Destination, child: StreamRun, parent: StreamRun) -> list[ParentRef]:
-    """Parents whose children need reading: changed since the child's bookmark, live."""
+    """Parents whose children need reading: changed since the child's bookmark, live.
+
+    The parent's cursor, or (parents read whole, e.g. mail threads, projects) the
+    column the child declares moves with its children (``Parent.changed_by``).
+    """
+    link = child.spec.parent
+    assert link is not None
     pk = parent.spec.primary_key[0]
     cursor = parent.spec.cursor
+    if cursor is None and link.changed_by in parent.schema.column_names:
+        cursor = link.changed_by
     counter = CHILD_COUNTS.get(child.name)
     has_counter = counter is not None and counter in parent.schema.column_names
     select = [quote(pk), quote(cursor) if cursor else "NULL"]
     select.append(quote(counter) if has_counter and counter else "NULL")
     sql = f"SELECT {', '.join(select)} FROM {quote(parent.schema.name)} WHERE {quote(DELETED_AT)} IS NULL"
     bookmark = child.state.bookmark
-    if bookmark and cursor and not child.full_refresh:
+    if bookmark and cursor and link.changed_only and not child.full_refresh:
         sql += f" AND {quote(cursor)} >= '{format_instant(bookmark)}'"
     if cursor:
         sql += f" ORDER BY {quote(cursor)}, {quote(pk)}"
     return [ParentRef(r[0], r[1], r[2]) for r in destination.query(sql)]
+
+
+def first_read_notice(child: StreamRun, parents: Sequence[ParentRef]) -> str | None:
+    """The cost of a first (or full-refresh) per-parent read, said before its calls start."""
+    link = child.spec.parent
+    first = child.state.bookmark is None
+    if link is None or not link.changed_only or not (first or child.full_refresh):
+        return None
+    wanted = [p for p in parents if p.count is None or p.count > 0]
+    if not wanted:
+        return None
+    return read_cost(child.spec, wanted).message(first=first)
+
+
+def parent_complete_until(parent: StreamRun) -> str | None:
+    """Up to when the parent's table is complete, once its read of this run finished.
+
+    An incremental parent: its bookmark. A parent read whole (projects, mail threads):
+    this run's signpost, since the whole list was read after it; without that, the
+    child's bookmark would stop at the newest parent and re-read it on every sync.
+    """
+    if parent.spec.incremental is not None:
+        return parent.state.bookmark
+    return parent.signpost if parent.finished and parent.skipped is None else None
 
 
 def chunk_parents(child: StreamRun, parents: Sequence[ParentRef]) -> list[list[ParentRef]]:
@@ -127,9 +160,11 @@ def child_task(
         elif wanted:
             for ref in wanted:
                 path, params = _per_parent_call(run, ref.id)
+                records: list[dict[str, Any]] = []
                 for page in walk(client, spec, params, path=path):
-                    rows.extend(run.to_rows(page.records, parent_id=ref.id))
+                    records.extend(page.records)
                     requests += 1
+                rows.extend(run.to_rows(child_records(spec, records, ref.id), parent_id=ref.id))
         cursors = [p.cursor for p in chunk if p.cursor]
         emit(
             ChildItem(

@@ -34,6 +34,7 @@ from pdsync.destinations.base import Batch, Destination
 from pdsync.errors import PdsyncError
 from pdsync.progress import Event, StreamStarted, SyncFinished, SyncStarted, SyncWarning
 from pdsync.schema import TableSchema
+from pdsync.sync import listings
 from pdsync.sync.context import (
     CHILD_COUNTS,
     StreamRun,
@@ -102,6 +103,7 @@ class SyncEngine:
         finally:
             stop_listening()
             stats = self.client.stats
+            suppressed = listings.suppressed(self.runs.values())
             self.report = build_report(
                 self.runs,
                 requests=stats.requests - requests_before,
@@ -109,8 +111,11 @@ class SyncEngine:
                 seconds=time.monotonic() - started,
                 error=error if isinstance(error, PdsyncError) else None,
                 interrupted=error is not None,
-                warnings=tuple(n.describe() for n in self.client.notices.since(notices_before)),
+                warnings=tuple(n.describe() for n in self.client.notices.since(notices_before))
+                + tuple(suppressed),
             )
+            if suppressed:
+                self.report.extra["extended_requests_off"] = suppressed
             self.sink(
                 SyncFinished(
                     {n: r.counters.totals() for n, r in self.runs.items()},
@@ -176,10 +181,13 @@ class SyncEngine:
             )
             self.runs[spec.name] = run
             entity = _fields_entity_of(spec.name)
-            tasks[spec.name] = (
-                rows_task(run, definitions[entity]) if entity in definitions else None
-            )
+            if entity in definitions:
+                tasks[spec.name] = rows_task(run, definitions[entity])
+            elif listings.needs_listing_task(spec):
+                tasks[spec.name] = listings.listing_task(run, self.client, self.destination)
         self._save_mappings(catalogs)
+        for note in listings.suppressed(self.runs.values()):
+            self.sink(SyncWarning(note))
         return tasks
 
     def _fetch_field_definitions(self) -> dict[str, list[dict[str, Any]]]:

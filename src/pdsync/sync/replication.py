@@ -7,13 +7,20 @@ defaults:
   mode: incremental              # incremental | full-refresh
   object: 'main.{stream_name}'   # table per stream; the schema part is for destinations with schemas
   since: 2024-01-01              # like Sling's anchor_date: limits the first sync
+  extended_requests: true        # false: no per-record calls for filters.conditions & co.
 streams:
   '*':                           # every stream of the catalog (fnmatch patterns work: '*_fields')
   deals:
     mode: full-refresh
   notes:
     disabled: true
+  deal_flow:                     # opt-in streams (a call per parent) are selected by name only
+exclude: ['mail_*', webhooks]   # names or patterns taken out of whatever was selected
 ```
+
+Opt-in streams (``StreamSpec.opt_in``: deal flow, changelogs, per-parent children) cost
+a call per changed parent, and their first sync one per parent: a pattern (``'*'``,
+``'deal_*'``, on the command line too) never selects them, only their exact name does.
 
 :func:`load_replication` parses and validates a file; :func:`select_streams`
 resolves the file, the stream names given on the command line and
@@ -28,25 +35,27 @@ import difflib
 import fnmatch
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
 from pdsync.errors import ConfigError
+from pdsync.sync.replication_values import Mode as Mode  # re-exported
+from pdsync.sync.replication_values import (
+    mapping,
+    mode_value,
+    names_list,
+    optional_text,
+    reject_unknown,
+)
+from pdsync.sync.replication_values import parse_since as parse_since  # re-exported
 
-Mode = Literal["incremental", "full_refresh"]
-
-_MODE_SPELLINGS: dict[str, Mode] = {
-    "incremental": "incremental",
-    "full-refresh": "full_refresh",
-    "full_refresh": "full_refresh",
-}
-_TOP_KEYS = ("source", "target", "defaults", "streams")
-_DEFAULT_KEYS = ("mode", "object", "since")
-_STREAM_KEYS = ("mode", "object", "since", "disabled")
+_TOP_KEYS = ("source", "target", "defaults", "streams", "exclude")
+_DEFAULT_KEYS = ("mode", "object", "since", "extended_requests")
+_STREAM_KEYS = ("mode", "object", "since", "disabled", "extended_requests")
 DEFAULT_OBJECT = "{stream_name}"
 
 
@@ -58,6 +67,7 @@ class StreamOptions:
     object: str | None = None
     since: datetime | None = None
     disabled: bool = False
+    extended_requests: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,7 @@ class ReplicationConfig:
     # name or fnmatch pattern -> options, in file order (later entries win over patterns)
     streams: dict[str, StreamOptions] = field(default_factory=dict)
     path: str | None = None
+    exclude: tuple[str, ...] = ()  # names or patterns taken out of the selection
 
 
 @dataclass(frozen=True)
@@ -79,6 +90,8 @@ class StreamSelection:
     table: str
     since: datetime | None = None
     schema: str | None = None  # from object: 'schema.{stream_name}'; None when not given
+    # False: columns only a single-record call returns (filters.conditions …) stay empty.
+    extended_requests: bool = True
 
 
 def load_replication(path: str | Path) -> ReplicationConfig:
@@ -112,20 +125,21 @@ def parse_replication(raw: Any, *, origin: str = "replication file") -> Replicat
     """Validate an already-parsed replication document."""
     if raw is None:
         raw = {}
-    doc = _mapping(raw, origin, "the document")
-    _reject_unknown(doc, _TOP_KEYS, origin, "top level")
+    doc = mapping(raw, origin, "the document")
+    reject_unknown(doc, _TOP_KEYS, origin, "top level")
     defaults = _stream_options(doc.get("defaults"), origin, "defaults", _DEFAULT_KEYS)
     streams_raw = doc.get("streams")
     streams: dict[str, StreamOptions] = {}
     if streams_raw is not None:
-        for name, options in _mapping(streams_raw, origin, "streams").items():
+        for name, options in mapping(streams_raw, origin, "streams").items():
             streams[str(name)] = _stream_options(options, origin, f"streams.{name}", _STREAM_KEYS)
     return ReplicationConfig(
-        source=_optional_text(doc.get("source"), origin, "source"),
-        target=_optional_text(doc.get("target"), origin, "target"),
+        source=optional_text(doc.get("source"), origin, "source"),
+        target=optional_text(doc.get("target"), origin, "target"),
         defaults=defaults,
         streams=streams,
         path=origin,
+        exclude=names_list(doc.get("exclude"), origin, "exclude"),
     )
 
 
@@ -136,40 +150,95 @@ def select_streams(
     config: ReplicationConfig | None = None,
     full_refresh: bool = False,
     since: datetime | None = None,
+    opt_in: frozenset[str] = frozenset(),
+    exclude: Sequence[str] = (),
+    extended_requests: bool | None = None,
 ) -> list[StreamSelection]:
     """Resolve which streams to sync and how.
 
     ``catalog`` maps every stream name to whether it supports incremental
-    reads. ``requested`` (command-line names) narrows the selection; without it
-    the file's ``streams`` decide, and without a file every stream is synced.
+    reads. ``requested`` (command-line names or patterns such as ``'mail*'``) narrows
+    the selection; without it the file's ``streams`` decide, and without a file every
+    stream is synced. Streams in ``opt_in`` are selected by their exact name only.
+    ``exclude`` (and the file's ``exclude``) takes names or patterns out.
+    ``extended_requests`` (the command line's say) wins over the file's.
     """
     config = config or ReplicationConfig()
-    _check_known(requested, catalog, "stream")
+    for pattern in requested:
+        _check_pattern(pattern, catalog, "stream")
     for pattern in config.streams:
-        if not any(fnmatch.fnmatchcase(name, pattern) for name in catalog):
-            _check_known([pattern], catalog, f"stream in {config.path}")
-    names = _chosen_names(catalog, requested, config)
+        _check_pattern(pattern, catalog, f"stream in {config.path}")
+    for pattern in (*exclude, *config.exclude):
+        _check_pattern(pattern, catalog, "stream to exclude")
+    names = _chosennames_list(catalog, requested, config, opt_in)
+    dropped = (*exclude, *config.exclude)
+    names = [n for n in names if not any(fnmatch.fnmatchcase(n, p) for p in dropped)]
+    if not names:
+        raise ConfigError(
+            "No stream is left to sync.",
+            hint="Check the stream names, patterns and excludes; opt-in streams "
+            "(`pdsync discover --offline` marks them) must be named exactly.",
+        )
     return [
-        _resolve_one(name, catalog[name], config, full_refresh=full_refresh, since=since)
+        _resolve_one(
+            name,
+            catalog[name],
+            config,
+            full_refresh=full_refresh,
+            since=since,
+            extended_requests=extended_requests,
+        )
         for name in names
     ]
 
 
-def _chosen_names(
-    catalog: Mapping[str, bool], requested: Sequence[str], config: ReplicationConfig
+def opt_in_left_out(
+    requested: Sequence[str], config: ReplicationConfig | None, opt_in: frozenset[str]
+) -> list[str]:
+    """Opt-in streams a pattern matched but did not select (to say how to get them)."""
+    patterns = list(requested) or list(config.streams if config else ())
+    named = set(requested) | set(config.streams if config else ())
+    return sorted(
+        name
+        for name in opt_in - named
+        # `'*'` means "the usual set": only a narrower pattern is worth a word.
+        if any(fnmatch.fnmatchcase(name, p) for p in patterns if p not in (name, "*"))
+    )
+
+
+def _selects(pattern: str, name: str, opt_in: frozenset[str]) -> bool:
+    """Does ``pattern`` select ``name``? Opt-in streams answer to their exact name only."""
+    if pattern == name:
+        return True
+    return name not in opt_in and fnmatch.fnmatchcase(name, pattern)
+
+
+def _chosennames_list(
+    catalog: Mapping[str, bool],
+    requested: Sequence[str],
+    config: ReplicationConfig,
+    opt_in: frozenset[str],
 ) -> list[str]:
     if requested:
-        chosen = list(dict.fromkeys(requested))
         # Names asked for explicitly run even if the file disables them: the user was explicit.
-        return chosen
+        explicit = [n for n in requested if n in catalog]
+        matched = [n for n in catalog if any(_selects(p, n, opt_in) for p in requested)]
+        return list(dict.fromkeys(explicit + matched))
     if not config.streams:
-        return list(catalog)
+        return [name for name in catalog if name not in opt_in]
     chosen = []
     for name in catalog:
+        if name in opt_in and name not in config.streams:
+            continue
         options = _matching_options(name, config)
         if options and not options[-1].disabled:
             chosen.append(name)
     return chosen
+
+
+def _check_pattern(pattern: str, catalog: Mapping[str, bool], what: str) -> None:
+    if not any(fnmatch.fnmatchcase(name, pattern) for name in catalog):
+        _check_known([pattern], catalog, what)
 
 
 def _resolve_one(
@@ -179,8 +248,10 @@ def _resolve_one(
     *,
     full_refresh: bool,
     since: datetime | None,
+    extended_requests: bool | None = None,
 ) -> StreamSelection:
     merged = _merge(config.defaults, *_matching_options(name, config))
+    extended = extended_requests if extended_requests is not None else merged.extended_requests
     mode: Mode = merged.mode or "incremental"
     if full_refresh or not incremental_capable:
         mode = "full_refresh"
@@ -191,6 +262,7 @@ def _resolve_one(
         table=table_name(obj, name, origin=config.path),
         since=since or merged.since,
         schema=schema_name(obj, name),
+        extended_requests=extended is not False,
     )
 
 
@@ -257,12 +329,16 @@ def _matching_options(name: str, config: ReplicationConfig) -> list[StreamOption
 
 def _merge(*layers: StreamOptions) -> StreamOptions:
     mode, obj, since, disabled = None, None, None, False
+    extended: bool | None = None
     for layer in layers:
         mode = layer.mode or mode
         obj = layer.object or obj
         since = layer.since or since
         disabled = layer.disabled
-    return StreamOptions(mode=mode, object=obj, since=since, disabled=disabled)
+        extended = layer.extended_requests if layer.extended_requests is not None else extended
+    return StreamOptions(
+        mode=mode, object=obj, since=since, disabled=disabled, extended_requests=extended
+    )
 
 
 def _check_known(names: Sequence[str], catalog: Mapping[str, bool], what: str) -> None:
@@ -280,82 +356,26 @@ def _check_known(names: Sequence[str], catalog: Mapping[str, bool], what: str) -
 def _stream_options(raw: Any, origin: str, where: str, allowed: tuple[str, ...]) -> StreamOptions:
     if raw is None:
         return StreamOptions()
-    doc = _mapping(raw, origin, where)
-    _reject_unknown(doc, allowed, origin, where)
+    doc = mapping(raw, origin, where)
+    reject_unknown(doc, allowed, origin, where)
     disabled = doc.get("disabled", False)
     if not isinstance(disabled, bool):
         raise ConfigError(
             f"{where}.disabled in {origin} must be true or false, not {disabled!r}.",
             hint="Write `disabled: true` to skip a stream.",
         )
+    extended = doc.get("extended_requests")
+    if extended is not None and not isinstance(extended, bool):
+        raise ConfigError(
+            f"{where}.extended_requests in {origin} must be true or false, not {extended!r}.",
+            hint="Write `extended_requests: false` to skip the per-record calls.",
+        )
     return StreamOptions(
-        mode=_mode(doc.get("mode"), origin, where),
-        object=_optional_text(doc.get("object"), origin, f"{where}.object"),
+        mode=mode_value(doc.get("mode"), origin, where),
+        object=optional_text(doc.get("object"), origin, f"{where}.object"),
         since=parse_since(doc["since"], where=f"{where}.since in {origin}")
         if doc.get("since") is not None
         else None,
         disabled=disabled,
+        extended_requests=extended,
     )
-
-
-def _mode(value: Any, origin: str, where: str) -> Mode | None:
-    if value is None:
-        return None
-    mode = _MODE_SPELLINGS.get(str(value).strip().lower())
-    if mode is None:
-        raise ConfigError(
-            f"{where}.mode in {origin} is {value!r}.",
-            hint="Use `incremental` or `full-refresh`.",
-        )
-    return mode
-
-
-def parse_since(value: Any, *, where: str = "--since") -> datetime:
-    """A date or timestamp (``2024-01-01``, ``2024-01-01T12:00:00Z``) as an aware UTC datetime."""
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, date):
-        parsed = datetime(value.year, value.month, value.day)
-    else:
-        text = str(value).strip().replace("Z", "+00:00")
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
-            raise ConfigError(
-                f"{where} is {value!r}, which is not a date.",
-                hint="Give a date as YYYY-MM-DD or a UTC timestamp as YYYY-MM-DDTHH:MM:SSZ.",
-            ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
-
-
-def _mapping(raw: Any, origin: str, where: str) -> dict[str, Any]:
-    if not isinstance(raw, dict):
-        raise ConfigError(
-            f"{where} in {origin} must be a mapping (key: value lines), not {type(raw).__name__}.",
-            hint="See docs/sync.md for the replication file's shape.",
-        )
-    return raw
-
-
-def _reject_unknown(
-    doc: Mapping[str, Any], allowed: tuple[str, ...], origin: str, where: str
-) -> None:
-    unknown = [str(key) for key in doc if key not in allowed]
-    if unknown:
-        raise ConfigError(
-            f"Unknown key {unknown[0]!r} at {where} of {origin}.",
-            hint=f"Allowed keys there: {', '.join(allowed)}.",
-        )
-
-
-def _optional_text(value: Any, origin: str, where: str) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(
-            f"{where} in {origin} must be a non-empty string, not {value!r}.",
-            hint="Quote the value if it contains special characters.",
-        )
-    return value.strip()

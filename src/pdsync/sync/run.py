@@ -17,22 +17,21 @@ from typing import Any, TextIO
 from pdsync.api.client import PipedriveClient
 from pdsync.catalog.registry import CATALOG
 from pdsync.destinations import open_destination
-from pdsync.progress import RateLimited, make_sink
+from pdsync.progress import RateLimited, SyncWarning, make_sink
 from pdsync.sync.deletes import DEFAULT_RECONCILE_EVERY
 from pdsync.sync.engine import SyncEngine, SyncOptions
 from pdsync.sync.replication import (
     load_replication,
+    opt_in_left_out,
     parse_since,
     select_streams,
     target_with_schema,
 )
 from pdsync.sync.report import SyncReport
 
-# Per-parent children cost one request per changed parent: synced when asked for by name
-# or by a replication file, not by a bare `pdsync sync`.
-PER_PARENT_STREAMS = frozenset(
-    s.name for s in CATALOG.values() if s.parent is not None and not s.parent.is_batch
-)
+# Streams that cost a call per changed parent (and per parent on their first sync):
+# synced only when named, on the command line or in a replication file.
+OPT_IN_STREAMS = frozenset(s.name for s in CATALOG.values() if s.opt_in)
 
 ClientFactory = Callable[[str | None, Callable[[float, str], None]], PipedriveClient]
 
@@ -46,10 +45,12 @@ class SyncRequest:
     since: str | None = None
     reconcile_every: timedelta | None = DEFAULT_RECONCILE_EVERY
     workers: int = 4
+    exclude: Sequence[str] = ()  # names or patterns taken out of the selection
+    extended_requests: bool | None = None  # None: as the replication file says (default on)
 
 
 def default_streams() -> list[str]:
-    return [name for name in CATALOG if name not in PER_PARENT_STREAMS]
+    return [name for name in CATALOG if name not in OPT_IN_STREAMS]
 
 
 def incremental_capable() -> dict[str, bool]:
@@ -77,17 +78,25 @@ def run_sync(
     config = load_replication(request.config_file) if request.config_file else None
     since = parse_since(request.since) if request.since else None
     capable = incremental_capable()
-    requested = list(request.streams)
-    if not requested and (config is None or not config.streams):
-        requested = default_streams()
     selections = select_streams(
         capable,
-        requested=requested,
+        requested=list(request.streams),
         config=config,
         full_refresh=request.full_refresh,
         since=since,
+        opt_in=OPT_IN_STREAMS,
+        exclude=request.exclude,
+        extended_requests=request.extended_requests,
     )
     sink: Any = make_sink(progress_stream, log_format) if progress_stream else (lambda e: None)  # type: ignore[arg-type]
+    left_out = opt_in_left_out(request.streams, config, OPT_IN_STREAMS)
+    if left_out:
+        sink(
+            SyncWarning(
+                f"Opt-in streams matched but not synced (a request per parent): "
+                f"{', '.join(left_out)}. Name them to sync them."
+            )
+        )
     target = request.target or (config.target if config else None)
     destination = open_destination(target_with_schema(target, selections))
     try:

@@ -280,7 +280,9 @@ class Writer:
     def _parent_bookmark(self, child: StreamRun) -> str | None:
         """Where the parent's table is complete: every child read up to there is done."""
         parent = child.spec.parent
-        return self.runs[parent.stream].state.bookmark if parent is not None else None
+        if parent is None:
+            return None
+        return children.parent_complete_until(self.runs[parent.stream])
 
     # ------------------------------------------------------------- follow-ups
 
@@ -328,6 +330,9 @@ class Writer:
         if orphans:
             self._commit(child, (), deleted_ids=orphans)
         parents = children.list_parents(self.destination, child, parent)
+        notice = children.first_read_notice(child, parents)
+        if notice:
+            self.sink(SyncWarning(notice, child.name))
         chunks = children.chunk_parents(child, parents)
         self._chunks[child.name] = children.ChunkProgress(
             [max((p.cursor for p in c if p.cursor), default=None) for c in chunks], set()
