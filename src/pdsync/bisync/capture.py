@@ -13,6 +13,7 @@ added since (a new custom field) are captured too.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -179,8 +180,6 @@ def _snapshot(value: Any) -> dict[str, Any] | None:
         return None
     if isinstance(value, dict):
         return value
-    import json
-
     loaded = json.loads(value)
     return loaded if isinstance(loaded, dict) else None
 

@@ -25,6 +25,7 @@ from pdsync.bisync.db import ReplicaDb
 from pdsync.bisync.pusher import Outcome, StreamPusher
 from pdsync.errors import ConfigError
 from pdsync.push.objects import get_object
+from pdsync.push.plan import render_item
 from pdsync.sync.report import SyncReport
 from pdsync.sync.run import ClientFactory, SyncRequest, run_sync
 
@@ -62,10 +63,12 @@ class CycleReport:
         out = []
         for o in self.outcomes:
             c = o.change
-            what = o.item.action if o.item else "nothing to send"
+            what: str = o.item.action if o.item else "nothing to send"
             if o.new_id is not None:
                 what += f" (local id {c.record_id} → {o.new_id})"
             out.append(f"{c.table} #{c.record_id}: {c.op} → {what}")
+            if o.item is not None and o.item.action in ("create", "update"):
+                out += ["  " + line for line in render_item(o.item, c.table).splitlines()[1:]]
             out += [f"  {conflict.line()}" for conflict in o.conflicts]
             if o.error:
                 out.append(f"  error: {o.error}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
@@ -170,11 +171,9 @@ def same_cell(a: Any, b: Any) -> bool:
 
 
 def _json_text(value: Any) -> str:
-    import json
-
     if isinstance(value, str):
         try:
             value = json.loads(value)
         except ValueError:
-            return value
+            return str(value)
     return json.dumps(value, sort_keys=True, separators=(",", ":"))

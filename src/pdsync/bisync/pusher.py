@@ -119,8 +119,10 @@ class StreamPusher:
         if change.op == "gone":
             return self._finish(Outcome(change))
         if change.op == "delete":
-            return self._send(Outcome(change), "delete", {"id": _id(self.spec, change.record_id)})
-        change.current = self.db.row(self.table, _id(self.spec, change.record_id))
+            return self._send(
+                Outcome(change), "delete", {"id": record_id_of(self.spec, change.record_id)}
+            )
+        change.current = self.db.row(self.table, record_id_of(self.spec, change.record_id))
         if change.current is None:
             return self._finish(Outcome(change))  # deleted again; its delete is logged
         if change.op == "insert":
@@ -140,7 +142,7 @@ class StreamPusher:
         outcome = Outcome(change)
         assert change.current is not None
         change.changed = changed_columns(change.base or {}, change.current)
-        record_id = _id(self.spec, change.record_id)
+        record_id = record_id_of(self.spec, change.record_id)
         columns, refused = self._writable(change.changed, change.current)
         if not columns and not refused:
             return self._finish(outcome)
@@ -162,8 +164,15 @@ class StreamPusher:
             if verdict == "conflict":
                 side = winner(self.policy, change.changed_at, remote.get("update_time"))
                 outcome.conflicts.append(
-                    Conflict(self.table, change.record_id, column, cells[column], theirs,
-                             self.policy, side)
+                    Conflict(
+                        self.table,
+                        change.record_id,
+                        column,
+                        cells[column],
+                        theirs,
+                        self.policy,
+                        side,
+                    )
                 )
                 verdict = "push" if side == "local" else "keep"
             if verdict == "push":
@@ -239,8 +248,9 @@ class StreamPusher:
             return outcome
         change = outcome.change
         if outcome.error and not outcome.error.startswith("deleted in Pipedrive"):
-            capture.note_error(self.db, self.table, change.record_id, change.last_seq,
-                               outcome.error)
+            capture.note_error(
+                self.db, self.table, change.record_id, change.last_seq, outcome.error
+            )
             return outcome
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.clock()))
         with self.db.transaction():
@@ -252,7 +262,7 @@ class StreamPusher:
         return outcome
 
     def _rewrite_id(self, old: str, new: Any) -> None:
-        old_id = _id(self.spec, old)
+        old_id = record_id_of(self.spec, old)
         self.db.execute(f"UPDATE {quote(self.table)} SET id = ? WHERE id = ?", (new, old_id))
         capture.rename_record(self.db, self.table, old, str(new))
         column = FOREIGN_KEYS.get(self.spec.name)
@@ -267,7 +277,7 @@ class StreamPusher:
             )
 
 
-def _id(spec: ObjectSpec, text: str) -> Any:
+def record_id_of(spec: ObjectSpec, text: str) -> Any:
     if spec.id_type is int:
         try:
             return int(text)
