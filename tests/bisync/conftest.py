@@ -55,7 +55,9 @@ class Account:
         assert answer.status_code == 200, answer.text
 
     def list(self, stream: str) -> list[dict[str, Any]]:
-        data: list[dict[str, Any]] = self.raw.get(f"/api/v2/{stream}", params={"limit": 500}).json()["data"]
+        data: list[dict[str, Any]] = self.raw.get(
+            f"/api/v2/{stream}", params={"limit": 500}
+        ).json()["data"]
         return data
 
     def reset_stats(self) -> None:
