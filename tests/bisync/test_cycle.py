@@ -7,6 +7,7 @@ import pytest
 from pdsync.bisync.conflicts import open_conflicts
 from pdsync.bisync.db import ReplicaDb
 from pdsync.errors import ConfigError
+
 from .conftest import Account, Cycle, Sql
 
 
@@ -137,6 +138,7 @@ def test_a_dry_run_plans_both_directions_and_writes_nothing(
     account: Account, cycle: Cycle, sql: Sql
 ) -> None:
     cycle()
+    account.patch("deals", 3, title="Pending pull")
     sql.run("UPDATE persons SET name = 'Dry Run' WHERE id = 2")
     before = sql.one("SELECT max(seq) FROM _pdsync_changes")
     account.reset_stats()
@@ -144,6 +146,8 @@ def test_a_dry_run_plans_both_directions_and_writes_nothing(
     assert account.writes() == 0
     assert [o.item.action for o in report.outcomes if o.item] == ["update"]
     assert any('"Dry Run"' in line for line in report.lines())
+    assert any(line.startswith("  deals: 1 records changed") for line in report.lines())
+    assert sql.one("SELECT title FROM deals WHERE id = 3") != "Pending pull"
     assert sql.one("SELECT max(seq) FROM _pdsync_changes") == before
     assert account.get("persons", 2)["name"] != "Dry Run"
 

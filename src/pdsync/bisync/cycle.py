@@ -22,6 +22,7 @@ from pdsync.bisync import capture
 from pdsync.bisync.changes import LocalChange, collapse
 from pdsync.bisync.conflicts import Policy, ensure_table, parse_policies
 from pdsync.bisync.db import ReplicaDb
+from pdsync.bisync.preview import pull_preview
 from pdsync.bisync.pusher import Outcome, StreamPusher
 from pdsync.errors import ConfigError
 from pdsync.push.objects import get_object
@@ -50,6 +51,7 @@ class CycleReport:
     outcomes: list[Outcome] = field(default_factory=list)
     pull: SyncReport | None = None
     dry_run: bool = False
+    pull_plan: list[str] = field(default_factory=list)  # a dry run's look at Pipedrive
 
     @property
     def pushed(self) -> int:
@@ -79,6 +81,9 @@ class CycleReport:
             f"{self.pushed if not self.dry_run else _planned(self.outcomes)}, "
             f"{conflicts} conflicts, {len(self.errors)} errors."
         )
+        if self.pull_plan:
+            out.append("Pipedrive → database (the sync would read):")
+            out += self.pull_plan
         if self.pull is not None:
             totals = self.pull.to_dict()["totals"]
             out.append(
@@ -141,6 +146,9 @@ def run_cycle(
                             client, db, stream, mine, folder, policy, request.dry_run
                         )
         if request.dry_run:
+            if tables:
+                with client_factory(None, lambda seconds, reason: None) as client:
+                    report.pull_plan = pull_preview(client, request.target, streams)
             on_line("Dry run: nothing was written to Pipedrive or the database.")
             return report
         report.pull = run_sync(
