@@ -173,6 +173,7 @@ def _push_stream(
 ) -> list[Outcome]:
     pusher = StreamPusher(client, get_object(stream), db, folder, policy, dry_run=dry_run)
     try:
+        pusher.prefetch(changes)
         return [pusher.push(change) for change in changes]
     finally:
         pusher.close()
