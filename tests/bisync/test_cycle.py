@@ -6,7 +6,7 @@ import pytest
 
 from pdsync.bisync.conflicts import open_conflicts
 from pdsync.bisync.db import ReplicaDb
-from pdsync.errors import ConfigError
+from pdsync.errors import ConfigError, DestinationError
 
 from .conftest import Account, Cycle, Sql
 
@@ -177,3 +177,45 @@ def test_mass_local_deletes_stop_the_cycle(account: Account, cycle: Cycle, sql: 
 def test_duckdb_is_refused_with_the_reason(cycle: Cycle, tmp_path: object) -> None:
     with pytest.raises(ConfigError, match="no triggers"):
         cycle(target="duckdb:///x.duckdb")
+
+
+def test_an_edit_of_a_record_deleted_in_pipedrive_is_dropped_and_reported(
+    account: Account, cycle: Cycle, sql: Sql
+) -> None:
+    cycle()
+    deal = account.list("deals")[0]["id"]
+    sql.run("UPDATE deals SET title = 'Too late' WHERE id = ?", deal)
+    assert account.raw.delete(f"/api/v2/deals/{deal}").status_code == 200
+    report = cycle()
+    [outcome] = report.outcomes
+    assert outcome.dropped and "deleted in Pipedrive" in outcome.dropped and not report.errors
+    assert sql.one("SELECT count(*) FROM _pdsync_changes") == 0
+
+
+def test_clearing_a_field_is_refused_with_the_column_named(
+    account: Account, cycle: Cycle, sql: Sql
+) -> None:
+    cycle()
+    deal = account.list("deals")[0]["id"]  # a live one (the seed deletes some)
+    title = account.get("deals", deal)["title"]
+    sql.run("UPDATE deals SET title = NULL WHERE id = ?", deal)
+    account.reset_stats()
+    report = cycle()
+    [bad] = report.errors
+    assert "title" in (bad.error or "") and "never clears" in (bad.error or "")
+    assert account.writes() == 0 and account.get("deals", deal)["title"] == title
+
+
+def test_a_database_that_is_not_a_replica_gets_no_triggers(cycle: Cycle, tmp_path: object) -> None:
+    import sqlite3
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "app.db"
+    with sqlite3.connect(path) as app:
+        app.execute("CREATE TABLE deals (id INTEGER PRIMARY KEY, title TEXT)")
+    with pytest.raises(DestinationError, match="not a pdsync replica"):
+        cycle(target=f"sqlite:///{path}")
+    with sqlite3.connect(path) as app:
+        assert app.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
+        ).fetchone() == (0,)

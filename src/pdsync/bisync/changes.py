@@ -55,7 +55,7 @@ def collapse(logged: Iterable[LoggedChange]) -> list[LocalChange]:
 
 
 # Columns pdsync maintains itself: an edit to them is neither pushed nor refused.
-_MAINTAINED = frozenset({"id", "update_time", "add_time"})
+MAINTAINED = frozenset({"id", "update_time", "add_time"})
 
 
 def changed_columns(base: dict[str, Any], current: Row) -> list[str]:
@@ -64,6 +64,6 @@ def changed_columns(base: dict[str, Any], current: Row) -> list[str]:
         column
         for column, value in current.items()
         if not column.startswith("_pdsync_")
-        and column not in _MAINTAINED
+        and column not in MAINTAINED
         and not same_cell(base.get(column), value)
     ]

@@ -24,7 +24,8 @@ from pdsync.bisync.conflicts import Policy, ensure_table, parse_policies
 from pdsync.bisync.db import ReplicaDb
 from pdsync.bisync.preview import pull_preview
 from pdsync.bisync.pusher import Outcome, StreamPusher
-from pdsync.errors import ConfigError
+from pdsync.destinations.sqlite_ddl import META_TABLE
+from pdsync.errors import ConfigError, DestinationError
 from pdsync.push.objects import get_object
 from pdsync.push.plan import render_item
 from pdsync.sync.report import SyncReport
@@ -74,6 +75,8 @@ class CycleReport:
             out += [f"  {conflict.line()}" for conflict in o.conflicts]
             if o.error:
                 out.append(f"  error: {o.error}")
+            if o.dropped:
+                out.append(f"  {o.dropped}")
         verb = "would push" if self.dry_run else "pushed"
         conflicts = sum(len(o.conflicts) for o in self.outcomes)
         out.append(
@@ -127,7 +130,14 @@ def run_cycle(
     default, per_stream = parse_policies(request.conflict)
     report = CycleReport(dry_run=request.dry_run)
     with ReplicaDb(request.target) as db:
-        tables = [s for s in streams if s in db.tables()]
+        present = db.tables()
+        if present and META_TABLE not in present:
+            raise DestinationError(
+                f"{db.url} holds tables but is not a pdsync replica (no {META_TABLE}).",
+                hint="bisync installs triggers only on a replica `pdsync sync` made: "
+                "point --target at one, or at a new database.",
+            )
+        tables = [s for s in streams if s in present]
         if tables and not request.dry_run:
             capture.install(db, tables)
             ensure_table(db)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pdsync.bisync import capture
-from pdsync.bisync.changes import LocalChange, changed_columns
+from pdsync.bisync.changes import MAINTAINED, LocalChange, changed_columns
 from pdsync.bisync.conflicts import Conflict, Policy, decide, record, winner
 from pdsync.bisync.db import ReplicaDb
 from pdsync.catalog.fields import FieldMapping
@@ -58,7 +58,8 @@ class Outcome:
     change: LocalChange
     item: PlanItem | None = None
     conflicts: list[Conflict] = field(default_factory=list)
-    error: str | None = None
+    error: str | None = None  # kept in the change log until fixed
+    dropped: str | None = None  # settled without a write (e.g. the record is gone)
     new_id: Any = None
 
 
@@ -148,10 +149,16 @@ class StreamPusher:
 
     def _insert_values(self, row: dict[str, Any]) -> dict[str, Any]:
         values: dict[str, Any] = {}
+        codes: set[str] = set()
         for column, cell in row.items():
-            if cell is None or column == "id" or column.startswith("_pdsync_"):
+            if cell is None or column in MAINTAINED or column.startswith("_pdsync_"):
                 continue
-            if self._field(column) is not None or _companion_of(column, row) is not None:
+            if _companion_of(column, row) is not None:
+                values[column] = cell
+                continue
+            target = self._field(column)
+            if target is not None and target.code not in codes:
+                codes.add(target.code)
                 values[column] = cell
         return values
 
@@ -169,7 +176,7 @@ class StreamPusher:
             remote = get_record(self.client, self.spec, record_id)
             self.matcher.known[str(record_id)] = remote
         if remote is None:
-            outcome.error = "deleted in Pipedrive: the local edit is dropped"
+            outcome.dropped = "deleted in Pipedrive: the local edit is dropped"
             return self._finish(outcome)
         send: dict[str, Any] = {"id": record_id}
         for column, target in columns.items():
@@ -211,12 +218,14 @@ class StreamPusher:
     ) -> tuple[dict[str, FieldDef], list[str]]:
         columns: dict[str, FieldDef] = {}
         refused: list[str] = []
+        codes: set[str] = set()
         for column in changed:
             base = _companion_of(column, row) or column
             target = self._field(base)
             if target is None:
                 refused.append(column)
-            else:
+            elif target.code not in codes:  # a label and its option id: one field
+                codes.add(target.code)
                 columns[base] = target
         return columns, refused
 
@@ -267,7 +276,7 @@ class StreamPusher:
         if self.dry_run:
             return outcome
         change = outcome.change
-        if outcome.error and not outcome.error.startswith("deleted in Pipedrive"):
+        if outcome.error:
             capture.note_error(
                 self.db, self.table, change.record_id, change.last_seq, outcome.error
             )

@@ -33,7 +33,8 @@ class _RunByDefault(click.Group):
 def bisync() -> None:
     """Two-way sync: local SQL edits go to Pipedrive, Pipedrive's changes come back.
 
-    See docs/bisync.md for the model, the conflict policies and the limits.
+    `pdsync bisync [STREAM ...] [OPTIONS]` runs one cycle (the `run` subcommand is
+    implied). See docs/bisync.md for the model, the conflict policies and the limits.
     """
 
 
@@ -53,7 +54,7 @@ def bisync() -> None:
 @click.option(
     "--allow-mass-delete",
     is_flag=True,
-    help="Let a cycle delete more than 50 records (or over 10 %% of a table) in Pipedrive.",
+    help="Let a cycle delete more than 50 records (or over 10 percent of a table) in Pipedrive.",
 )
 @click.option(
     "--reconcile-every",
@@ -136,7 +137,12 @@ def _conflict_line(row: dict[str, Any]) -> str:
 
 @bisync.command("resolve")
 @click.argument("conflict_id", type=int)
-@click.option("--take", type=click.Choice(["local", "remote"]), required=True)
+@click.option(
+    "--take",
+    type=click.Choice(["local", "remote"]),
+    required=True,
+    help="local: the database's value wins; remote: Pipedrive's.",
+)
 @click.option("--target", "-t", default="sqlite:///pipedrive.db", metavar="URL", help=_TARGET_HELP)
 @connection_options
 def resolve(conflict_id: int, take: str, target: str, conn_flags: ConnectionFlags) -> None:
