@@ -65,3 +65,26 @@ def test_unknown_stream_and_bad_policy_say_what_to_do(tmp_path: Path) -> None:
         ["bisync", "deals", "--conflict", "coin-toss", "--target", f"sqlite:///{tmp_path}/r.db"],
     )
     assert result.exit_code != 0 and "newest-wins" in result.output
+
+
+def test_every_runs_cycle_after_cycle(
+    server: EmulatorServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    naps: list[float] = []
+
+    def nap(seconds: float) -> None:
+        naps.append(seconds)
+        if len(naps) == 2:
+            raise KeyboardInterrupt  # the user stops the loop
+
+    monkeypatch.setattr("pdsync.cli.bisync.time.sleep", nap)
+    args = ["bisync", "persons", "--every", "5m", "--target", f"sqlite:///{tmp_path}/r.db"]
+    result = CliRunner().invoke(
+        main, [*args, "--base-url", server.url], env={"PIPEDRIVE_API_TOKEN": server.config.token}
+    )
+    assert naps == [300.0, 300.0]
+    assert result.output.count("Pipedrive → database") == 2
+    bad = CliRunner().invoke(
+        main, ["bisync", "--every", "0", "--target", f"sqlite:///{tmp_path}/r.db"]
+    )
+    assert bad.exit_code != 0 and "positive interval" in bad.output

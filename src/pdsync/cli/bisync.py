@@ -15,7 +15,7 @@ import click
 
 from pdsync.cli.connopts import ConnectionFlags, connection_options, open_client
 from pdsync.cli.sync import parse_duration
-from pdsync.errors import ConfigError
+from pdsync.errors import ConfigError, PdsyncError
 
 _TARGET_HELP = "The replica: sqlite:///pipedrive.db (default) or postgresql://user@host/db."
 
@@ -87,11 +87,20 @@ def run(
     )
     interval = _interval(every)
     while True:
-        report = run_cycle(
-            request,
-            client_factory=lambda _name, on_wait: open_client(conn_flags, on_wait=on_wait),
-            on_line=click.echo,
-        )
+        try:
+            report = run_cycle(
+                request,
+                client_factory=lambda _name, on_wait: open_client(conn_flags, on_wait=on_wait),
+                on_line=click.echo,
+            )
+        except PdsyncError as exc:
+            if interval is None or not exc.transient:
+                raise
+            # A looping bisync outlives a network blip or a busy server: the change log
+            # and the journals keep everything for the next cycle.
+            click.echo(f"Cycle stopped: {exc.message} (next try in {every})", err=True)
+            time.sleep(interval)
+            continue
         for line in report.lines():
             click.echo(line)
         if interval is None:
@@ -104,9 +113,14 @@ def run(
 def _interval(every: str | None) -> float | None:
     if every is None:
         return None
-    duration = parse_duration(every)
+    try:
+        duration = parse_duration(every)
+    except ConfigError:
+        duration = None
     if duration is None or duration.total_seconds() <= 0:
-        raise ConfigError(f"--every {every!r} is not a positive interval.", hint="Use e.g. 5m.")
+        raise ConfigError(
+            f"--every {every!r} is not a positive interval.", hint="Use e.g. 30s, 5m or 1h."
+        )
     return duration.total_seconds()
 
 
