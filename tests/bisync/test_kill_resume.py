@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -21,6 +22,7 @@ from pdsync.bisync import BisyncRequest, run_cycle
 from pdsync.config import Connection
 from pdsync.emulator.config import EmulatorConfig
 from pdsync.emulator.server import EmulatorServer
+from pdsync.sync.run import SyncRequest, run_sync
 
 from .conftest import STREAMS, Sql
 
@@ -57,9 +59,12 @@ def server() -> Iterator[EmulatorServer]:
         yield running
 
 
-@pytest.mark.parametrize("kill_after", [1, 2, 3, 4])
+@pytest.mark.parametrize(
+    ("kill_after", "sync_between"),
+    [(1, True), (2, False), (4, False)],  # after a create (then a plain sync), a create, a delete
+)
 def test_kill_mid_cycle_then_rerun_converges(
-    server: EmulatorServer, tmp_path: Path, kill_after: int
+    server: EmulatorServer, tmp_path: Path, kill_after: int, sync_between: bool
 ) -> None:
     target = f"sqlite:///{tmp_path / 'replica.db'}"
     token = server.config.token
@@ -90,6 +95,12 @@ def test_kill_mid_cycle_then_rerun_converges(
         timeout=60,
     )
     assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]
+    if sync_between:  # a plain `pdsync sync` pulls the created person in before the rerun
+        factory = lambda _n, _w: PipedriveClient(Connection(api_token=token, base_url=server.url))  # noqa: E731
+        run_sync(
+            SyncRequest(streams=STREAMS, target=target, reconcile_every=timedelta(0)),
+            client_factory=factory,
+        )
 
     cycle()  # the rerun
     with httpx.Client(base_url=server.url, headers={"x-api-token": token}) as raw:
@@ -105,6 +116,8 @@ def test_kill_mid_cycle_then_rerun_converges(
     assert sql.run("SELECT id, person_id FROM deals WHERE title = 'Killed deal'") == [
         (deal["id"], person["id"])
     ]
-    assert sql.one("SELECT id FROM persons WHERE name = 'Killed Midway'") == person["id"]
+    assert sql.run("SELECT id, _pdsync_deleted_at FROM persons WHERE name = 'Killed Midway'") == [
+        (person["id"], None)
+    ]
     assert sql.one("SELECT count(*) FROM _pdsync_changes") == 0
     sql.conn.close()

@@ -37,6 +37,7 @@ from pdsync.push.plan import PlanItem
 from pdsync.push.planner import Planner
 from pdsync.push.relations import RelationLookups
 from pdsync.push.values import RowError
+from pdsync.schema import DELETED_AT
 
 # The column other tables use to point at a record of each stream.
 FOREIGN_KEYS = {
@@ -292,7 +293,15 @@ class StreamPusher:
 
     def _rewrite_id(self, old: str, new: Any) -> None:
         old_id = record_id_of(self.spec, old)
+        # A sync run between a crash and this rerun may have pulled the created record
+        # in already: that row is the same record, so the local row replaces it.
+        self.db.execute(f"DELETE FROM {quote(self.table)} WHERE id = ?", (new,))
         self.db.execute(f"UPDATE {quote(self.table)} SET id = ? WHERE id = ?", (new, old_id))
+        if DELETED_AT in self.db.columns(self.table):
+            # An id scan marks a local id Pipedrive does not know; it knows it now.
+            self.db.execute(
+                f"UPDATE {quote(self.table)} SET {DELETED_AT} = NULL WHERE id = ?", (new,)
+            )
         capture.rename_record(self.db, self.table, old, str(new))
         column = FOREIGN_KEYS.get(self.spec.name)
         if column is None:
