@@ -219,3 +219,12 @@ def test_a_database_that_is_not_a_replica_gets_no_triggers(cycle: Cycle, tmp_pat
         assert app.execute(
             "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
         ).fetchone() == (0,)
+
+
+def test_a_dry_run_before_any_replica_creates_nothing(cycle: Cycle, tmp_path: object) -> None:
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "none.db"
+    with pytest.raises(ConfigError, match="without --dry-run"):
+        cycle(target=f"sqlite:///{path}", dry_run=True)
+    assert not path.exists()

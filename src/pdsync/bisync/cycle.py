@@ -24,6 +24,7 @@ from pdsync.bisync.conflicts import Policy, ensure_table, parse_policies
 from pdsync.bisync.db import ReplicaDb
 from pdsync.bisync.preview import pull_preview
 from pdsync.bisync.pusher import Outcome, StreamPusher
+from pdsync.destinations.identifiers import quote
 from pdsync.destinations.sqlite_ddl import META_TABLE
 from pdsync.errors import ConfigError, DestinationError
 from pdsync.push.objects import get_object
@@ -129,7 +130,7 @@ def run_cycle(
     streams = check_streams(request.streams)
     default, per_stream = parse_policies(request.conflict)
     report = CycleReport(dry_run=request.dry_run)
-    with ReplicaDb(request.target) as db:
+    with ReplicaDb(request.target, create=not request.dry_run) as db:
         present = db.tables()
         if present and META_TABLE not in present:
             raise DestinationError(
@@ -198,7 +199,7 @@ def _brake(db: ReplicaDb, changes: list[LocalChange], allowed: bool) -> None:
         if change.op == "delete":
             deletes[change.table] = deletes.get(change.table, 0) + 1
     for table, count in deletes.items():
-        total = int(db.scalar(f'SELECT count(*) FROM "{table}"') or 0) + count
+        total = int(db.scalar(f"SELECT count(*) FROM {quote(table)}") or 0) + count
         if count > MASS_DELETE_COUNT or (count > 10 and count > MASS_DELETE_SHARE * total):
             raise ConfigError(
                 f"This cycle would delete {count} of {total} {table} in Pipedrive; "

@@ -15,6 +15,7 @@ import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from pdsync.destinations.identifiers import quote
@@ -33,13 +34,18 @@ class ReplicaDb:
     dialect: str
     schema: str | None = None
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, create: bool = True) -> None:
         parsed = parse_destination_url(url)
         self.url = parsed.safe
         if parsed.scheme == "sqlite":
             self.dialect = "sqlite"
             path = sqlite_path(parsed)
             self.path = str(path)
+            if not create and not Path(self.path).is_file():
+                raise ConfigError(
+                    f"No replica at {self.path!r} yet.",
+                    hint="Run `pdsync bisync` (without --dry-run) once: the first cycle is a sync.",
+                )
             self._conn: Any = sqlite3.connect(self.path, isolation_level=None)
             self._conn.execute("PRAGMA busy_timeout = 10000")
         elif parsed.scheme in ("postgresql", "postgres"):

@@ -26,7 +26,7 @@ def resolve_conflict(
     target: str, conflict_id: int, take: str, client_factory: Callable[[], PushClient]
 ) -> str:
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    with ReplicaDb(target) as db:
+    with ReplicaDb(target, create=False) as db:
         found = (
             db.rows(f"SELECT * FROM {CONFLICTS_TABLE} WHERE id = ?", (conflict_id,))
             if CONFLICTS_TABLE in db.tables()

@@ -132,7 +132,7 @@ def conflicts(target: str, show_all: bool) -> None:
     from pdsync.bisync.conflicts import open_conflicts
     from pdsync.bisync.db import ReplicaDb
 
-    with ReplicaDb(target) as db:
+    with ReplicaDb(target, create=False) as db:
         rows = open_conflicts(db, include_resolved=show_all)
     if not rows:
         click.echo("No conflicts." if show_all else "No conflicts waiting for a decision.")
