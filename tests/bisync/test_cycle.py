@@ -228,3 +228,33 @@ def test_a_dry_run_before_any_replica_creates_nothing(cycle: Cycle, tmp_path: ob
     with pytest.raises(ConfigError, match="without --dry-run"):
         cycle(target=f"sqlite:///{path}", dry_run=True)
     assert not path.exists()
+
+
+def test_an_edit_overwritten_by_a_pull_before_it_was_pushed_still_reaches_pipedrive(
+    account: Account, cycle: Cycle, sql: Sql, sqlite_target: str
+) -> None:
+    """The race of an edit made while a cycle runs: the cycle's pull rewrites the row."""
+    from pdsync.sync.run import SyncRequest, run_sync
+
+    cycle()
+    sql.run("UPDATE deals SET title = 'Edited mid-cycle' WHERE id = 2")
+    account.patch("deals", 2, value=4242)
+    run_sync(SyncRequest(streams=["deals"], target=sqlite_target), client_factory=account.client)
+    assert sql.one("SELECT title FROM deals WHERE id = 2") != "Edited mid-cycle"  # overwritten
+    cycle()
+    deal = account.get("deals", 2)
+    assert (deal["title"], deal["value"]) == ("Edited mid-cycle", 4242)
+    assert sql.run("SELECT title, value FROM deals WHERE id = 2") == [("Edited mid-cycle", 4242)]
+
+
+def test_an_edit_pointing_at_a_local_insert_follows_its_new_id(
+    account: Account, cycle: Cycle, sql: Sql
+) -> None:
+    cycle()
+    sql.run("INSERT INTO persons (id, name) VALUES (-3, 'Pointed At')")
+    sql.run("UPDATE deals SET person_id = -3 WHERE id = 5")
+    report = cycle()
+    assert not report.errors
+    person = sql.one("SELECT id FROM persons WHERE name = 'Pointed At'")
+    assert person > 0 and account.get("deals", 5)["person_id"] == person
+    assert sql.one("SELECT person_id FROM deals WHERE id = 5") == person

@@ -32,6 +32,7 @@ _SQLITE_LOG = f"""CREATE TABLE IF NOT EXISTS {CHANGES_TABLE} (
     op TEXT NOT NULL,
     record_id TEXT,
     old_row TEXT,
+    new_row TEXT,
     changed_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     error TEXT
 )"""
@@ -42,6 +43,7 @@ _POSTGRES_LOG = f"""CREATE TABLE IF NOT EXISTS {CHANGES_TABLE} (
     op text NOT NULL,
     record_id text,
     old_row jsonb,
+    new_row jsonb,
     changed_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     error text
 )"""
@@ -56,6 +58,7 @@ class LoggedChange:
     old_row: dict[str, Any] | None
     changed_at: str
     error: str | None
+    new_row: dict[str, Any] | None = None  # an update's row as the user left it
 
 
 def install(db: ReplicaDb, tables: list[str]) -> None:
@@ -78,14 +81,14 @@ def install(db: ReplicaDb, tables: list[str]) -> None:
 
 
 def _sqlite_triggers(table: str, columns: list[str]) -> list[str]:
-    snapshot = _sqlite_snapshot(columns)
+    old, new = _sqlite_snapshot(columns, "OLD"), _sqlite_snapshot(columns, "NEW")
     name = table.replace('"', "")
     guard = f"WHEN NOT EXISTS (SELECT 1 FROM {APPLYING_TABLE})"
     literal = "'" + table.replace("'", "''") + "'"
     bodies = {
-        "insert": f"VALUES ({literal}, 'insert', NEW.id, NULL)",
-        "update": f"VALUES ({literal}, 'update', NEW.id, {snapshot})",
-        "delete": f"VALUES ({literal}, 'delete', OLD.id, {snapshot})",
+        "insert": f"VALUES ({literal}, 'insert', NEW.id, NULL, NULL)",
+        "update": f"VALUES ({literal}, 'update', NEW.id, {old}, {new})",
+        "delete": f"VALUES ({literal}, 'delete', OLD.id, {old}, NULL)",
     }
     statements = []
     for op, values in bodies.items():
@@ -93,18 +96,19 @@ def _sqlite_triggers(table: str, columns: list[str]) -> list[str]:
         statements.append(f"DROP TRIGGER IF EXISTS {trigger}")
         statements.append(
             f"CREATE TRIGGER {trigger} AFTER {op.upper()} ON {quote(table)} {guard} BEGIN "
-            f"INSERT INTO {CHANGES_TABLE} (table_name, op, record_id, old_row) {values}; END"
+            f"INSERT INTO {CHANGES_TABLE} (table_name, op, record_id, old_row, new_row) {values};"
+            " END"
         )
     return statements
 
 
-def _sqlite_snapshot(columns: list[str]) -> str:
-    """``json_object`` of the OLD row, chunked and joined by ``json_patch`` (nulls drop
-    out of a patch, which reads back the same: a missing column is a null)."""
+def _sqlite_snapshot(columns: list[str], row: str) -> str:
+    """``json_object`` of the OLD or NEW row, chunked and joined by ``json_patch`` (nulls
+    drop out of a patch, which reads back the same: a missing column is a null)."""
     chunks = []
     for start in range(0, len(columns), _PAIRS_PER_OBJECT):
         part = columns[start : start + _PAIRS_PER_OBJECT]
-        pairs = ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}', OLD.{quote(c)}" for c in part)
+        pairs = ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}', {row}.{quote(c)}" for c in part)
         chunks.append(f"json_object({pairs})")
     snapshot = chunks[0]
     for chunk in chunks[1:]:
@@ -123,8 +127,8 @@ BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO {log} (table_name, op, record_id) VALUES (TG_TABLE_NAME, 'insert', NEW.id::text);
     ELSIF TG_OP = 'UPDATE' THEN
-        INSERT INTO {log} (table_name, op, record_id, old_row)
-        VALUES (TG_TABLE_NAME, 'update', NEW.id::text, to_jsonb(OLD));
+        INSERT INTO {log} (table_name, op, record_id, old_row, new_row)
+        VALUES (TG_TABLE_NAME, 'update', NEW.id::text, to_jsonb(OLD), to_jsonb(NEW));
     ELSE
         INSERT INTO {log} (table_name, op, record_id, old_row)
         VALUES (TG_TABLE_NAME, 'delete', OLD.id::text, to_jsonb(OLD));
@@ -157,7 +161,8 @@ def pending(db: ReplicaDb, tables: list[str]) -> list[LoggedChange]:
         return []
     marks = ", ".join("?" for _ in tables)
     rows = db.rows(
-        f"SELECT seq, table_name, op, record_id, old_row, changed_at, error FROM {CHANGES_TABLE}"
+        "SELECT seq, table_name, op, record_id, old_row, changed_at, error, new_row"
+        f" FROM {CHANGES_TABLE}"
         f" WHERE table_name IN ({marks}) ORDER BY seq",
         tables,
     )
@@ -170,6 +175,7 @@ def pending(db: ReplicaDb, tables: list[str]) -> list[LoggedChange]:
             _snapshot(r["old_row"]),
             str(r["changed_at"]),
             r["error"],
+            _snapshot(r["new_row"]),
         )
         for r in rows
     ]
@@ -207,4 +213,23 @@ def rename_record(db: ReplicaDb, table: str, old_id: str, new_id: str) -> None:
     db.execute(
         f"UPDATE {CHANGES_TABLE} SET record_id = ? WHERE table_name = ? AND record_id = ?",
         (new_id, table, old_id),
+    )
+
+
+def rewrite_reference(db: ReplicaDb, column: str, old: Any, new: Any) -> None:
+    """Pending edits that point at a local id (``person_id = -1``) point at Pipedrive's id
+    from now on (call inside ``db.transaction()``, with the rows' own rewrite)."""
+    if db.dialect == "sqlite":
+        path = '$."' + column.replace('"', "") + '"'
+        db.execute(
+            f"UPDATE {CHANGES_TABLE} SET new_row = json_set(new_row, ?, ?)"
+            " WHERE new_row IS NOT NULL AND json_extract(new_row, ?) = ?",
+            (path, new, path, old),
+        )
+        return
+    cast = "bigint" if isinstance(new, int) else "text"
+    db.execute(
+        f"UPDATE {CHANGES_TABLE} SET new_row = jsonb_set(new_row, ARRAY[?], to_jsonb(?::{cast}))"
+        " WHERE new_row ->> ? = ?",
+        (column, new, column, str(old)),
     )

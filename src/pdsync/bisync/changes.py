@@ -25,6 +25,7 @@ class LocalChange:
     last_seq: int
     first_seq: int
     changed_at: str  # when the last edit was made
+    latest: dict[str, Any] | None = None  # an update's row as the user last wrote it
     current: Row | None = None  # the row as it is now (None once deleted)
     changed: list[str] = field(default_factory=list)  # columns that differ from base
 
@@ -43,6 +44,7 @@ def collapse(logged: Iterable[LoggedChange]) -> list[LocalChange]:
                 entry.seq,
                 entry.seq,
                 entry.changed_at,
+                entry.new_row,
             )
             continue
         found.last_seq, found.changed_at = entry.seq, entry.changed_at
@@ -51,6 +53,9 @@ def collapse(logged: Iterable[LoggedChange]) -> list[LocalChange]:
             found.op = "gone" if found.op == "insert" else "delete"
         elif entry.op == "insert" and found.op in ("delete", "gone"):
             found.op = "update" if found.op == "delete" else "insert"  # the id came back
+        # Only a chain of updates has the user's last row in the log; otherwise the
+        # table's row is read (a row inserted locally is never overwritten by a pull).
+        found.latest = entry.new_row if found.op == "update" and entry.op == "update" else None
     return sorted(by_record.values(), key=lambda c: c.first_seq)
 
 
@@ -59,11 +64,13 @@ MAINTAINED = frozenset({"id", "update_time", "add_time"})
 
 
 def changed_columns(base: dict[str, Any], current: Row) -> list[str]:
-    """Columns whose current value differs from the snapshot (pdsync's own left out)."""
+    """Columns whose value differs from the snapshot (pdsync's own left out). A column
+    missing from a snapshot is a null (SQLite's snapshots leave some nulls out)."""
+    columns = list(current) + [c for c in base if c not in current]
     return [
         column
-        for column, value in current.items()
+        for column in columns
         if not column.startswith("_pdsync_")
         and column not in MAINTAINED
-        and not same_cell(base.get(column), value)
+        and not same_cell(base.get(column), current.get(column))
     ]

@@ -146,11 +146,14 @@ def run_cycle(
         _brake(db, changes, request.allow_mass_delete)
         if changes:
             folder = journal_dir(db)
-            folder.mkdir(parents=True, exist_ok=True)
+            if not request.dry_run:  # a dry run reads journals that exist, makes none
+                folder.mkdir(parents=True, exist_ok=True)
             client = client_factory(None, lambda seconds, reason: None)
             with client:
                 for stream in streams:
-                    mine = [c for c in changes if c.table == stream]
+                    # Read again per stream: creates of the streams before rewrote the
+                    # local ids these changes may point at.
+                    mine = collapse(capture.pending(db, [stream])) if stream in tables else []
                     if mine:
                         policy: Policy = per_stream.get(stream, default)
                         report.outcomes += _push_stream(

@@ -165,10 +165,13 @@ class StreamPusher:
 
     def _update(self, change: LocalChange) -> Outcome:
         outcome = Outcome(change)
-        assert change.current is not None
-        change.changed = changed_columns(change.base or {}, change.current)
+        # The user's row from the log, not the table: a pull may have overwritten the
+        # table's row since (an edit made while a cycle ran) and the edit must survive.
+        local_row = change.latest if change.latest is not None else change.current
+        assert local_row is not None
+        change.changed = changed_columns(change.base or {}, local_row)
         record_id = record_id_of(self.spec, change.record_id)
-        columns, refused = self._writable(change.changed, change.current)
+        columns, refused = self._writable(change.changed, local_row)
         if not columns and not refused:
             return self._finish(outcome)
         if str(record_id) in self.matcher.known:
@@ -181,7 +184,7 @@ class StreamPusher:
             return self._finish(outcome)
         send: dict[str, Any] = {"id": record_id}
         for column, target in columns.items():
-            cells = self._cells(column, change.current)
+            cells = self._cells(column, local_row)
             if cells[column] is None:
                 refused.append(column)  # push never clears a field
                 continue
@@ -306,6 +309,7 @@ class StreamPusher:
         column = FOREIGN_KEYS.get(self.spec.name)
         if column is None:
             return
+        capture.rewrite_reference(self.db, column, old_id, new)
         for table in sorted(self.db.tables()):
             if table.startswith("_pdsync_") or column not in self.db.columns(table):
                 continue
