@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "query": "pdsync.cli.query:query",
     "export": "pdsync.cli.export:export",
     "push": "pdsync.cli.push:push",
+    "bisync": "pdsync.cli.bisync:bisync",
     "users": "pdsync.cli.actions:users",
     "leads": "pdsync.cli.actions:leads",
     "merge": "pdsync.cli.actions:merge",

@@ -116,6 +116,10 @@ class PostgresDestination(SQLDestination):
                 conn.execute("SET default_transaction_read_only = on")
             elif not self._schema_exists(conn):
                 conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(self.schema)}")
+            if not self.readonly:
+                # Tells two-way sync's change-capture triggers (pdsync.bisync) that this
+                # session's writes are pdsync's own, not a user's edits.
+                conn.execute("SET pdsync.applying = 'on'")
             conn.execute(f"SET search_path TO {quote(self.schema)}")
         except self._psycopg.Error as exc:
             conn.close()

@@ -44,7 +44,12 @@ from pdsync.errors import ConfigError, DestinationError, StateError
 from pdsync.schema import DELETED_AT, Column, TableSchema
 from pdsync.sync.state import StreamState, SyncState
 
-__all__ = ["REPLICA_SCHEMA_VERSION", "SQLiteDestination"]
+__all__ = ["APPLYING_TABLE", "REPLICA_SCHEMA_VERSION", "SQLiteDestination"]
+
+# Two-way sync (pdsync.bisync) installs this table with its change-capture triggers; a
+# row in it, present only inside pdsync's own write transaction (SQLite has one writer),
+# tells the triggers that the write is pdsync's and not a user's edit.
+APPLYING_TABLE = "_pdsync_applying"
 
 REPLICA_SCHEMA_VERSION = 1
 _SYNCHRONOUS = ("normal", "full", "extra")
@@ -73,6 +78,7 @@ class SQLiteDestination:
         self.readonly = readonly
         self._lock = threading.RLock()
         self._tables: dict[str, TableInfo] = {}
+        self._mark_applying = False  # set by _check_replica
         self._conn = self._connect(synchronous)
         try:
             self._check_replica()
@@ -137,6 +143,7 @@ class SQLiteDestination:
 
     def _check_replica(self) -> None:
         names = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master")}
+        self._mark_applying = APPLYING_TABLE in names and not self.readonly
         if META_TABLE in names:
             self._check_meta()
         elif names:
@@ -186,7 +193,11 @@ class SQLiteDestination:
         with self._lock:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
+                if self._mark_applying:
+                    self._conn.execute(f"INSERT INTO {APPLYING_TABLE} VALUES (1)")
                 yield self._conn
+                if self._mark_applying:
+                    self._conn.execute(f"DELETE FROM {APPLYING_TABLE}")
                 self._conn.execute("COMMIT")
             except BaseException as exc:
                 if self._conn.in_transaction:
