@@ -49,8 +49,13 @@ class Replica:
         cursor = self._db.execute(
             f'SELECT * FROM "{FIELDS_TABLE.name}" WHERE entity = ?', (entity,)
         )
-        names = [d[0] for d in cursor.description]
-        return [FieldMapping.from_row(dict(zip(names, row, strict=True))) for row in cursor]
+        # The SQLite destination names two columns apart from FieldMapping's attributes.
+        renamed = {"column_name": "column", "options_json": "options"}
+        names = [renamed.get(d[0], d[0]) for d in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor]
+        for row in rows:
+            row.setdefault("is_custom", len(str(row["key"])) == 40)  # system keys are short
+        return [FieldMapping.from_row(row) for row in rows]
 
     def find_ids(self, table: str, column: str, value: Any) -> list[Any]:
         """Ids of live rows whose ``column`` equals ``value`` (text compared without case)."""
