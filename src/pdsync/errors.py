@@ -39,9 +39,11 @@ from pdsync.redact import redact, redact_obj
 __all__ = [
     "ApiError",
     "AuthError",
+    "BackupError",
     "BlockedError",
     "ConfigError",
     "ConflictError",
+    "CorruptSnapshotError",
     "DailyBudgetExhaustedError",
     "DestinationError",
     "EventsError",
@@ -59,6 +61,7 @@ __all__ = [
     "StateError",
     "TransportError",
     "ValidationError",
+    "WrongPassphraseError",
     "exit_code_for",
 ]
 
@@ -244,6 +247,20 @@ class ConflictError(PushError):
 
 class EventsError(PdsyncError):
     exit_code = 9
+
+
+class BackupError(PdsyncError):
+    """Backups: an unknown snapshot (the base class), a corrupted one, a wrong passphrase."""
+
+    exit_code = 11
+
+
+class CorruptSnapshotError(BackupError):
+    exit_code = 12
+
+
+class WrongPassphraseError(BackupError):
+    exit_code = 13
 
 
 def exit_code_for(exc: BaseException) -> int:
