@@ -24,6 +24,7 @@ from typing import Any
 
 from pdsync.api.client import PipedriveClient
 from pdsync.backup.state import (
+    FIELDS_STREAM,
     Rows,
     State,
     apply_segment,
@@ -31,7 +32,7 @@ from pdsync.backup.state import (
     fingerprint,
     read_replica,
 )
-from pdsync.backup.store import Manifest, StreamEntry, Store
+from pdsync.backup.store import Manifest, Store, StreamEntry
 from pdsync.catalog.registry import CATALOG
 from pdsync.destinations import open_destination
 from pdsync.sync.engine import SyncEngine, SyncOptions
@@ -122,7 +123,7 @@ def create_snapshot(
         label,
         account,
     )
-    for stream in ALL_STREAMS:
+    for stream in (*ALL_STREAMS, FIELDS_STREAM):
         rows = capture.state.get(stream)
         if rows is None:
             continue

@@ -17,12 +17,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from pdsync.backup.align import SUFFIXES, align
 from pdsync.backup.references import IdMap, references, rewire
-from pdsync.backup.state import Key, Rows, State, key_of
+from pdsync.backup.state import FIELDS_STREAM, Key, Rows, State, key_of
 from pdsync.catalog.registry import CATALOG
 from pdsync.push.objects import OBJECTS
 
 _NEVER = frozenset({"update_time", "id"})
+DERIVED_SUFFIXES = tuple(s for s in SUFFIXES if s not in ("_currency", "_until"))
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,8 @@ def compared_columns(stream: str, columns: Iterable[str]) -> list[str]:
 
 
 def _is_option_companion(column: str, present: set[str]) -> bool:
-    for suffix in ("_ids", "_id"):
+    """An enum's ``_id``, a set's ``_ids``, an address part, a time's timezone: derived."""
+    for suffix in DERIVED_SUFFIXES:
         if column.endswith(suffix) and column[: -len(suffix)] in present:
             return True
     return False
@@ -109,22 +112,27 @@ def remap(stream: str, rows: Rows, state: State, ids: IdMap) -> Rows:
     """``rows`` as they should read after a restore that re-created ``ids``."""
     refs = references(stream, state)
     own = ids.get(stream, {})
+    spec = CATALOG.get(stream)
+    pk = spec.primary_key[0] if spec and len(spec.primary_key) == 1 else None
     out: Rows = {}
     for key, row in rows.items():
         moved = rewire(row, refs, ids)
-        if "id" in moved and moved["id"] in own:
-            moved["id"] = own[moved["id"]]
+        if pk is not None and moved.get(pk) in own:
+            moved[pk] = own[moved[pk]]
         out[key_of(stream, moved) if moved != row else key] = moved
     return out
 
 
-def diff_stream(stream: str, old: Rows, new: Rows) -> StreamDiff:
+def diff_stream(stream: str, old: Rows, new: Rows, *, all_old_columns: bool = False) -> StreamDiff:
+    """Records added, deleted, changed. ``all_old_columns``: a column missing from ``new``
+    (a deleted custom field) counts as emptied in every record (what a restore reverts)."""
     result = StreamDiff(stream)
     old_columns, new_columns = _columns_of(old), _columns_of(new)
-    if old and new:
+    if old and new and not all_old_columns:
         result.columns_added = compared_columns(stream, new_columns - old_columns)
         result.columns_removed = compared_columns(stream, old_columns - new_columns)
-    columns = compared_columns(stream, old_columns & new_columns if old and new else ())
+    shared = old_columns if all_old_columns else old_columns & new_columns
+    columns = compared_columns(stream, shared if old and new else ())
     result.deleted = [k for k in old if k not in new]
     result.added = [k for k in new if k not in old]
     for key, before in old.items():
@@ -134,11 +142,18 @@ def diff_stream(stream: str, old: Rows, new: Rows) -> StreamDiff:
         changes = [
             FieldChange(c, before.get(c), after.get(c))
             for c in columns
-            if not _same(before.get(c), after.get(c))
+            if not _same(_comparable(c, before.get(c)), _comparable(c, after.get(c)))
         ]
         if changes:
             result.changed[key] = changes
     return result
+
+
+def _comparable(column: str, value: Any) -> Any:
+    """A field definition's options compare by label (ids, colours, times are Pipedrive's)."""
+    if column == "options" and isinstance(value, list):
+        return [o.get("label") if isinstance(o, dict) else o for o in value]
+    return value
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -152,7 +167,8 @@ def _same(a: Any, b: Any) -> bool:
 def diff_states(
     old: State, new: State, streams: Sequence[str] = (), ids: IdMap | None = None
 ) -> list[StreamDiff]:
-    chosen = streams or sorted(set(old) | set(new))
+    new = align(old, new)
+    chosen = streams or sorted((set(old) | set(new)) - {FIELDS_STREAM})
     out = []
     for stream in chosen:
         before = old.get(stream, {})

@@ -66,6 +66,15 @@ def references(stream: str, state: State) -> dict[str, str]:
 def rewire(row: Mapping[str, Any], refs: Mapping[str, str], ids: IdMap) -> dict[str, Any]:
     """The row with every reference to a re-created record pointing at its new id."""
     out = dict(row)
+    participants = out.get("participants")  # activities: [{person_id, primary}]
+    persons = ids.get("persons", {})
+    if isinstance(participants, list) and persons:
+        out["participants"] = [
+            {**p, "person_id": persons[p["person_id"]]}
+            if isinstance(p, dict) and p.get("person_id") in persons
+            else p
+            for p in participants
+        ]
     for column, target in refs.items():
         value = out.get(column)
         mapped = ids.get(target, {})

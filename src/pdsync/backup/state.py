@@ -26,6 +26,30 @@ State = dict[str, Rows]
 
 _BOOKKEEPING = ("_pdsync_",)
 
+# The replica's field mappings (hash key, name, type, frozen column, options) are kept
+# as one more stream, so a snapshot knows which column held which field.
+FIELDS_STREAM = "_fields"
+_FIELDS_TABLE = "_pdsync_fields"
+
+# Columns a custom field spreads over, besides its own (see catalog.columns).
+SUFFIXES = (
+    "_id",
+    "_ids",
+    "_currency",
+    "_until",
+    "_timezone",
+    "_street_number",
+    "_route",
+    "_subpremise",
+    "_sublocality",
+    "_locality",
+    "_admin_area_level_1",
+    "_admin_area_level_2",
+    "_country",
+    "_postal_code",
+    "_formatted_address",
+)
+
 
 def _column_types(stream: str) -> dict[str, str]:
     spec = CATALOG.get(stream)
@@ -44,6 +68,8 @@ def _decode(value: Any, kind: str | None) -> Any:
 
 
 def key_of(stream: str, row: Mapping[str, Any]) -> Key:
+    if stream == FIELDS_STREAM:
+        return (row["entity"], row["key"])
     spec = CATALOG[stream]
     pk = spec.primary_key
     return row[pk[0]] if len(pk) == 1 else tuple(row[k] for k in pk)
@@ -55,26 +81,56 @@ def read_replica(path: Path, streams: Iterable[str]) -> State:
     try:
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         state: State = {}
+        stale = _deleted_field_columns(db) if _FIELDS_TABLE in tables else {}
         for stream in streams:
             if stream not in tables:
                 continue
-            state[stream] = _read_table(db, stream)
+            entity = CATALOG[stream].fields_entity if stream in CATALOG else None
+            state[stream] = _read_table(db, stream, stale.get(entity or "", set()))
+        if _FIELDS_TABLE in tables:
+            state[FIELDS_STREAM] = _read_fields(db)
         return state
     finally:
         db.close()
 
 
-def _read_table(db: sqlite3.Connection, stream: str) -> Rows:
+def _deleted_field_columns(db: sqlite3.Connection) -> dict[str, set[str]]:
+    """entity -> columns of custom fields deleted in Pipedrive (the replica keeps their
+    last values, which are no longer the account's)."""
+    out: dict[str, set[str]] = {}
+    for entity, column in db.execute(
+        f'SELECT entity, column_name FROM "{_FIELDS_TABLE}" WHERE deleted'
+    ):
+        out.setdefault(entity, set()).update(column + s for s in ("", *SUFFIXES))
+    return out
+
+
+def _read_table(db: sqlite3.Connection, stream: str, stale: set[str]) -> Rows:
     cursor = db.execute(f'SELECT * FROM "{stream}" WHERE "_pdsync_deleted_at" IS NULL')
     names = [d[0] for d in cursor.description]
     types = _column_types(stream)
-    keep = [(i, n, types.get(n)) for i, n in enumerate(names) if not n.startswith(_BOOKKEEPING)]
+    keep = [
+        (i, n, types.get(n))
+        for i, n in enumerate(names)
+        if not n.startswith(_BOOKKEEPING) and n not in stale
+    ]
     rows: Rows = {}
     for found in cursor:
         row = {name: _decode(found[i], kind) for i, name, kind in keep}
         if stream == "deals" and row.get("status") == "deleted":
             continue  # deleted deals stay listed by Pipedrive for 30 days: not live
         rows[key_of(stream, row)] = row
+    return rows
+
+
+def _read_fields(db: sqlite3.Connection) -> Rows:
+    cursor = db.execute(f'SELECT * FROM "{_FIELDS_TABLE}" WHERE NOT deleted')
+    names = [d[0] for d in cursor.description]
+    rows: Rows = {}
+    for found in cursor:
+        row = {n: _decode(v, None) for n, v in zip(names, found, strict=True)}
+        row.pop("first_seen", None)  # when pdsync first saw it: not the account's content
+        rows[key_of(FIELDS_STREAM, row)] = row
     return rows
 
 

@@ -1,0 +1,55 @@
+"""Line up the columns of a re-created custom field with the snapshot's.
+
+A replica freezes a custom field's column at first sight, so when a deleted field is
+created again (new hash key, same name) the replica names it ``priority_2``: the old
+field still owns ``priority``. To compare the account with a snapshot, the new field's
+columns are read under the old names, matched on entity, name and type.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pdsync.backup.state import FIELDS_STREAM, SUFFIXES, Rows, State
+from pdsync.catalog.registry import CATALOG
+
+
+def renames(old: State, new: State) -> dict[str, dict[str, str]]:
+    """entity -> {column in ``new`` -> the column the same field has in ``old``}."""
+    before = {
+        (f["entity"], f["name"], f["field_type"]): f for f in old.get(FIELDS_STREAM, {}).values()
+    }
+    out: dict[str, dict[str, str]] = {}
+    for field in new.get(FIELDS_STREAM, {}).values():
+        match = before.get((field["entity"], field["name"], field["field_type"]))
+        if match is None or match["key"] == field["key"]:
+            continue
+        if match["column_name"] != field["column_name"]:
+            out.setdefault(field["entity"], {})[field["column_name"]] = match["column_name"]
+    return out
+
+
+def align(old: State, new: State) -> State:
+    """``new`` with re-created fields' columns renamed to ``old``'s (a shallow copy)."""
+    moves = renames(old, new)
+    if not moves:
+        return new
+    out: State = dict(new)
+    for stream, rows in new.items():
+        spec = CATALOG.get(stream)
+        entity = spec.fields_entity if spec else None
+        if entity in moves:
+            out[stream] = _rename_rows(rows, moves[entity])
+    return out
+
+
+def _rename_rows(rows: Rows, moves: dict[str, str]) -> Rows:
+    pairs = [(a + s, b + s) for a, b in moves.items() for s in ("", *SUFFIXES)]
+    out: Rows = {}
+    for key, row in rows.items():
+        moved: dict[str, Any] = dict(row)
+        for source, target in pairs:
+            if source in row:
+                moved[target] = moved.pop(source)
+        out[key] = moved
+    return out

@@ -1,0 +1,357 @@
+"""``pdsync restore``: put deleted records back and changed ones back as they were.
+
+The account is read once (the same sync as a snapshot) and compared with the snapshot.
+Then, stage by stage in dependency order — custom fields and options, organizations,
+persons, products, deals, leads, activities, notes, deal products, participants,
+followers — two pushes run through push's plan → journal → apply:
+
+- *re-create*: every record of the snapshot missing from the account, as an insert
+  (links: an upsert, so a follower Pipedrive added by itself is not added twice). Each
+  new id goes into the id map, and every later row is rewired through it before it is
+  planned, so a note points at the re-created deal, a deal at the re-created person.
+- *revert*: every record whose compared fields differ, as an update by id of exactly
+  those fields (links: the attachment's values, product prices included).
+
+Journals live in the store (``restores/<snapshot>/``), one per stage and kind, with
+rows numbered in key order; a restore killed halfway resumes where it stopped (a create
+whose answer was lost is read back, never sent twice) and a second run plans only
+skips. Rows push cannot write are reported with push's message, never dropped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pdsync.api.client import PipedriveClient
+from pdsync.backup.align import align
+from pdsync.backup.capture import load_state, read_account
+from pdsync.backup.diff import diff_stream, remap
+from pdsync.backup.references import IdMap, references
+from pdsync.backup.restore_fields import FIELD_PATHS, plan_fields, restore_fields
+from pdsync.backup.rows import push_row, unwritable
+from pdsync.backup.state import Key, State
+from pdsync.backup.store import Store, write_private
+from pdsync.catalog.registry import CATALOG
+from pdsync.errors import ConfigError
+from pdsync.push import Journal, PlanItem, PushOptions, get_object, load_fields, run_push
+from pdsync.push.inputs import InputRow
+
+# Records first (parents before children), then links.
+RECORD_STAGES = ("organizations", "persons", "products", "deals", "leads", "activities", "notes")
+LINK_STAGES = (
+    "deal_products",
+    "deal_participants",
+    "deal_followers",
+    "person_followers",
+    "organization_followers",
+    "product_followers",
+)
+STAGES = RECORD_STAGES + LINK_STAGES
+
+# Streams a restore does not write, and why (reported when they differ).
+NOT_RESTORED = {
+    "users": "users are invited by an admin in Pipedrive, not created through the API",
+    "archived_deals": "archived deals cannot be edited; un-archive them in Pipedrive first",
+    "archived_leads": "archived leads are restored by un-archiving them in Pipedrive",
+    "files": "file contents are not re-uploaded by pdsync yet (their metadata is kept)",
+    "pipelines": "pipelines and stages are not re-created (create them, then restore)",
+    "stages": "pipelines and stages are not re-created (create them, then restore)",
+    "activity_fields": "activity fields are read-only through the API",
+    "note_fields": "note fields are read-only through the API",
+}
+_COMPANIONS = ("_currency", "_until")
+
+
+@dataclass(frozen=True)
+class RestoreOptions:
+    streams: Sequence[str] = ()  # empty: every stage
+    ids: frozenset[str] = frozenset()  # old ids to restore (empty: all)
+    deleted: bool = True
+    changed: bool = True
+    dry_run: bool = False
+
+
+@dataclass
+class Unrestorable:
+    stream: str
+    key: Any
+    reason: str
+
+
+@dataclass
+class RestoreResult:
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)  # stream -> action -> n
+    unrestorable: list[Unrestorable] = field(default_factory=list)
+    ids: IdMap = field(default_factory=dict)
+    dry_run: bool = False
+
+    def add(self, stream: str, item: PlanItem) -> None:
+        counts = self.counts.setdefault(stream, {})
+        outcome = item.action if item.status != "failed" else "failed"
+        if item.action == "skip" and item.status == "done":
+            outcome = "done before"
+        counts[outcome] = counts.get(outcome, 0) + 1
+
+
+OnItem = Callable[[str, PlanItem], None]
+
+
+def restore_folder(store: Store, snapshot_id: str) -> Path:
+    return store.folder / "restores" / snapshot_id
+
+
+def load_id_map(folder: Path) -> IdMap:
+    path = folder / "idmap.json"
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {s: {_key(old): new for old, new in pairs} for s, pairs in data.items()}
+
+
+def _key(value: Any) -> Key:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _save_id_map(folder: Path, ids: IdMap) -> None:
+    data = {s: [[old, new] for old, new in m.items()] for s, m in ids.items() if m}
+    write_private(folder / "idmap.json", json.dumps(data).encode())
+
+
+def run_restore(
+    client: PipedriveClient,
+    store: Store,
+    snapshot_id: str,
+    options: RestoreOptions,
+    *,
+    on_item: OnItem = lambda stream, item: None,
+) -> RestoreResult:
+    chosen = _chosen_stages(options.streams)
+    manifest = store.load(snapshot_id)
+    snapshot = load_state(store, manifest)
+    live = align(snapshot, read_account(client, store).state)
+    folder = restore_folder(store, snapshot_id)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    result = RestoreResult(dry_run=options.dry_run, ids=load_id_map(folder))
+    for stream in FIELD_PATHS:
+        if chosen and not _uses_fields(stream, chosen):
+            continue
+        items = plan_fields(stream, snapshot.get(stream, {}), live.get(stream, {}))
+        with Journal(folder / f"{stream}.journal", dry_run=options.dry_run) as journal:
+            for item in restore_fields(
+                client,
+                stream,
+                items,
+                journal,
+                dry_run=options.dry_run,
+                on_item=lambda item, s=stream: on_item(s, item),
+            ):
+                result.add(stream, item)
+                if item.action == "create" and item.status == "done":
+                    result.ids.setdefault(stream, {})[item.key] = item.record_id
+                if item.status == "failed":
+                    result.unrestorable.append(Unrestorable(stream, item.key, item.message))
+    run = _Run(client, snapshot, live, folder, options, result, on_item)
+    if options.deleted:
+        for stream in chosen or STAGES:
+            _recreate(run, stream)
+            if not options.dry_run:
+                _save_id_map(folder, result.ids)
+    if options.changed or options.deleted:
+        # Deleted records' references to each other are set here, after every create.
+        for stream in chosen or STAGES:
+            _revert(run, stream)
+    _report_not_restored(snapshot, live, options, result)
+    return result
+
+
+def _uses_fields(field_stream: str, chosen: Sequence[str]) -> bool:
+    entity = field_stream[: -len("_fields")]
+    return any(s.startswith(entity) or (entity == "deal" and s == "leads") for s in chosen)
+
+
+def _chosen_stages(streams: Sequence[str]) -> list[str]:
+    unknown = [s for s in streams if s not in STAGES]
+    if unknown:
+        raise ConfigError(
+            f"pdsync cannot restore {', '.join(unknown)}.",
+            hint=f"Restorable streams: {', '.join(STAGES)}.",
+        )
+    return [s for s in STAGES if s in streams]
+
+
+@dataclass
+class _Run:
+    """What every stage of one restore reads: both states, the journals' folder, options."""
+
+    client: PipedriveClient
+    snapshot: State
+    live: State
+    folder: Path
+    options: RestoreOptions
+    result: RestoreResult
+    on_item: OnItem
+
+    def gone(self, stream: str) -> list[Key]:
+        """Snapshot records missing from the account (a set that reruns do not change)."""
+        saved, now = self.snapshot.get(stream, {}), self.live.get(stream, {})
+        return [k for k in sorted(saved, key=_order) if k not in now]
+
+
+def _recreate(run: _Run, stream: str) -> None:
+    """Insert the records the account lost; map their new ids.
+
+    References to records of this stage or a later one that are themselves gone are
+    left out here (their new ids are not known yet, and a rerun must plan the very same
+    rows to recognise them in the journal); the revert pass sets them afterwards.
+    """
+    spec = get_object(stream)
+    saved = run.snapshot.get(stream, {})
+    gone = [k for k in run.gone(stream) if _picked(k, run.options.ids)]
+    if not gone:
+        return
+    fields = load_fields(run.client, spec)
+    refs = references(stream, run.snapshot)
+    later = set(STAGES[STAGES.index(stream) :])
+    unknown = {t: set(run.gone(t)) for t in set(refs.values()) if t in later}
+    ids = run.result.ids
+    rows = []
+    for key in gone:
+        row = dict(saved[key])
+        for column, target in refs.items():
+            if row.get(column) in unknown.get(target, ()):
+                row[column] = None
+        if stream == "activities":
+            row = _without_unknown_participants(row, unknown.get("persons", set()))
+        rows.append(push_row(stream, row, fields, refs, ids))
+    mode = "upsert" if spec.link is not None else "insert"
+    journal = run.folder / f"{stream}-recreate.journal"
+    items = _push(run.client, stream, mode, rows, journal, run.options)
+    own = ids.setdefault(stream, {})
+    surrogate = CATALOG[stream].primary_key == ("id",)  # followers are keyed by their pair
+    for key, item in zip(gone, items, strict=True):
+        _record(run.result, stream, key, item, run.on_item)
+        if item.record_id is not None and item.action == "create" and surrogate:
+            own[key] = item.record_id
+    _report_unwritable(run, stream, fields, [saved[k] for k in gone])
+
+
+def _without_unknown_participants(row: dict[str, Any], unknown: set[Any]) -> dict[str, Any]:
+    listed = row.get("participants")
+    if isinstance(listed, list):
+        row["participants"] = [
+            p for p in listed if not (isinstance(p, dict) and p.get("person_id") in unknown)
+        ]
+    if row.get("person_id") in unknown:
+        row["person_id"] = None
+    return row
+
+
+def _revert(run: _Run, stream: str) -> None:
+    """Update the records whose compared fields differ from the snapshot's (by id)."""
+    spec = get_object(stream)
+    saved, now = run.snapshot.get(stream, {}), run.live.get(stream, {})
+    ids = run.result.ids
+    mapped = remap(stream, {k: saved[k] for k in saved if k in now}, run.snapshot, ids)
+    current = {k: now[k] for k in mapped if k in now}
+    changes = diff_stream(stream, mapped, current, all_old_columns=True).changed
+    keys = [k for k in sorted(changes, key=_order) if _picked(k, run.options.ids)]
+    if not run.options.changed:  # only the references between re-created records
+        restored = set(ids.get(stream, {}).values())
+        keys = [k for k in keys if k in restored]
+    if not keys:
+        return
+    fields = load_fields(run.client, spec)
+    refs = references(stream, run.snapshot)
+    link = spec.link
+    rows = []
+    for key in keys:
+        columns = {c.field for c in changes[key]}
+        columns |= {c[: -len(s)] for c in columns for s in _COMPANIONS if c.endswith(s)}
+        if link is not None:
+            columns |= {link.parent, link.target, _parent_column(stream)}
+        rows.append(
+            push_row(stream, saved[key], fields, refs, ids, only=columns, with_id=link is None)
+        )
+    mode = "upsert" if link is not None else "update"
+    journal = run.folder / f"{stream}-revert.journal"
+    items = _push(run.client, stream, mode, rows, journal, run.options)
+    for key, item in zip(keys, items, strict=True):
+        _record(run.result, stream, key, item, run.on_item)
+
+
+def _report_unwritable(
+    run: _Run, stream: str, fields: Any, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    columns = sorted({c for r in rows for c, v in r.items() if v not in (None, [], "")})
+    for column in columns:
+        if unwritable(fields, column):
+            run.result.unrestorable.append(
+                Unrestorable(
+                    stream,
+                    f"field {column}",
+                    "the account lists no options for this field, so its values cannot be "
+                    "checked and are left out",
+                )
+            )
+
+
+def _parent_column(stream: str) -> str:
+    return {"organization_followers": "organization_id"}.get(stream, "")
+
+
+def _order(key: Key) -> tuple[int, str]:
+    return (0, f"{key:020d}") if isinstance(key, int) else (1, str(key))
+
+
+def _picked(key: Key, wanted: frozenset[str]) -> bool:
+    if not wanted:
+        return True
+    parts = key if isinstance(key, tuple) else (key,)
+    return any(str(p) in wanted for p in parts)
+
+
+def _push(
+    client: PipedriveClient,
+    stream: str,
+    mode: str,
+    rows: list[dict[str, Any]],
+    journal_path: Path,
+    options: RestoreOptions,
+) -> list[PlanItem]:
+    if not rows:
+        return []
+    inputs = (InputRow(n, row) for n, row in enumerate(rows, start=1))
+    push_options = PushOptions(stream, mode, dry_run=options.dry_run, yes=True)
+    with Journal(journal_path, dry_run=options.dry_run) as journal:
+        run_push(client, inputs, push_options, journal)
+        return list(journal.items())
+
+
+def _record(result: RestoreResult, stream: str, key: Key, item: PlanItem, on_item: OnItem) -> None:
+    result.add(stream, item)
+    on_item(stream, item)
+    if item.action == "error" or item.status == "failed":
+        result.unrestorable.append(Unrestorable(stream, key, item.message))
+
+
+def _report_not_restored(
+    snapshot: State, live: State, options: RestoreOptions, result: RestoreResult
+) -> None:
+    if options.streams:
+        return
+    for stream, reason in NOT_RESTORED.items():
+        saved, now = snapshot.get(stream, {}), live.get(stream, {})
+        missing = [k for k in saved if k not in now] if options.deleted else []
+        changed: list[Key] = []
+        if options.changed and saved and now:
+            mapped = remap(stream, {k: saved[k] for k in saved if k in now}, snapshot, result.ids)
+            current = {k: now[k] for k in mapped if k in now}
+            changed = list(diff_stream(stream, mapped, current, all_old_columns=True).changed)
+        for key in missing:
+            result.unrestorable.append(Unrestorable(stream, key, f"deleted: {reason}"))
+        for key in changed:
+            result.unrestorable.append(Unrestorable(stream, key, f"changed: {reason}"))
