@@ -13,6 +13,8 @@ from typing import Any
 from pdsync.backup.state import FIELDS_STREAM, SUFFIXES, Rows, State
 from pdsync.catalog.registry import CATALOG
 
+__all__ = ["SUFFIXES", "align", "renames"]
+
 
 def renames(old: State, new: State) -> dict[str, dict[str, str]]:
     """entity -> {column in ``new`` -> the column the same field has in ``old``}."""

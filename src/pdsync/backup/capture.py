@@ -18,7 +18,7 @@ import contextlib
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +83,7 @@ def _cache_file(store: Store) -> Iterator[Path]:
 
 
 def new_snapshot_id(store: Store, now: datetime) -> str:
-    base = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    base = now.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     taken = set(store.ids())
     if base not in taken:
         return base
@@ -112,14 +112,14 @@ def create_snapshot(
     account: str,
     label: str = "",
     with_files: bool = False,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
 ) -> tuple[Manifest, SyncReport]:
     capture = read_account(client, store)
     ids = store.ids()
     previous = store.load(ids[-1]) if ids else None
     manifest = Manifest(
         new_snapshot_id(store, now()),
-        now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        now().astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         label,
         account,
     )

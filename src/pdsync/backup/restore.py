@@ -20,6 +20,7 @@ skips. Rows push cannot write are reported with push's message, never dropped.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -91,7 +92,7 @@ class RestoreResult:
 
     def add(self, stream: str, item: PlanItem) -> None:
         counts = self.counts.setdefault(stream, {})
-        outcome = item.action if item.status != "failed" else "failed"
+        outcome: str = item.action if item.status != "failed" else "failed"
         if item.action == "skip" and item.status == "done":
             outcome = "done before"
         counts[outcome] = counts.get(outcome, 0) + 1
@@ -147,7 +148,7 @@ def run_restore(
                 items,
                 journal,
                 dry_run=options.dry_run,
-                on_item=lambda item, s=stream: on_item(s, item),
+                on_item=functools.partial(on_item, stream),
             ):
                 result.add(stream, item)
                 if item.action == "create" and item.status == "done":

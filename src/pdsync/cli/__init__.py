@@ -32,6 +32,8 @@ COMMANDS: dict[str, str] = {
     "query": "pdsync.cli.query:query",
     "export": "pdsync.cli.export:export",
     "push": "pdsync.cli.push:push",
+    "backup": "pdsync.cli.backup:backup",
+    "restore": "pdsync.cli.backup:restore",
     "users": "pdsync.cli.actions:users",
     "leads": "pdsync.cli.actions:leads",
     "merge": "pdsync.cli.actions:merge",
