@@ -150,9 +150,14 @@ def diff_stream(stream: str, old: Rows, new: Rows, *, all_old_columns: bool = Fa
 
 
 def _comparable(column: str, value: Any) -> Any:
-    """A field definition's options compare by label (ids, colours, times are Pipedrive's)."""
+    """A field definition's options compare by label (ids, colours, times are Pipedrive's),
+    a product's prices without the product's own id, which each entry repeats."""
     if column == "options" and isinstance(value, list):
         return [o.get("label") if isinstance(o, dict) else o for o in value]
+    if column == "subfields" and isinstance(value, list):  # their codes derive from the field's
+        return [s.get("field_name") if isinstance(s, dict) else s for s in value]
+    if column == "prices" and isinstance(value, list):
+        return [{k: v for k, v in p.items() if k != "product_id"} for p in value if isinstance(p, dict)]
     return value
 
 

@@ -31,14 +31,17 @@ from pdsync.api.client import PipedriveClient
 from pdsync.backup.align import align
 from pdsync.backup.capture import load_state, read_account
 from pdsync.backup.diff import diff_stream, remap
+from pdsync.backup.mappings import snapshot_mappings, write_mappings
 from pdsync.backup.references import IdMap, references
 from pdsync.backup.restore_fields import FIELD_PATHS, plan_fields, restore_fields
 from pdsync.backup.rows import push_row, unwritable
 from pdsync.backup.state import Key, State
 from pdsync.backup.store import Store, write_private
+from pdsync.catalog.fields import FieldMapping
 from pdsync.catalog.registry import CATALOG
 from pdsync.errors import ConfigError
 from pdsync.push import Journal, PlanItem, PushOptions, get_object, load_fields, run_push
+from pdsync.push.fields import FieldSet
 from pdsync.push.inputs import InputRow
 
 # Records first (parents before children), then links.
@@ -94,7 +97,7 @@ class RestoreResult:
         counts = self.counts.setdefault(stream, {})
         outcome: str = item.action if item.status != "failed" else "failed"
         if item.action == "skip" and item.status == "done":
-            outcome = "done before"
+            outcome = "done before"  # applied by an earlier run of the same restore
         counts[outcome] = counts.get(outcome, 0) + 1
 
 
@@ -155,7 +158,9 @@ def run_restore(
                     result.ids.setdefault(stream, {})[item.key] = item.record_id
                 if item.status == "failed":
                     result.unrestorable.append(Unrestorable(stream, item.key, item.message))
-    run = _Run(client, snapshot, live, folder, options, result, on_item)
+    mappings = snapshot_mappings(snapshot, result.ids)
+    replica = write_mappings(folder / "fields.sqlite", mappings)
+    run = _Run(client, snapshot, live, folder, options, result, on_item, mappings, replica)
     if options.deleted:
         for stream in chosen or STAGES:
             _recreate(run, stream)
@@ -195,6 +200,16 @@ class _Run:
     options: RestoreOptions
     result: RestoreResult
     on_item: OnItem
+    mappings: list[FieldMapping] = field(default_factory=list)
+    replica: str | None = None  # push reads the snapshot's column names from it
+    # stream -> old key -> columns left out when it was re-created (set by the revert)
+    dropped: dict[str, dict[Key, set[str]]] = field(default_factory=dict)
+
+    def fields(self, stream: str) -> FieldSet:
+        spec = get_object(stream)
+        entity = spec.fields_entity
+        previous = [m for m in self.mappings if m.entity == entity]
+        return load_fields(self.client, spec, previous)
 
     def gone(self, stream: str) -> list[Key]:
         """Snapshot records missing from the account (a set that reruns do not change)."""
@@ -214,12 +229,13 @@ def _recreate(run: _Run, stream: str) -> None:
     gone = [k for k in run.gone(stream) if _picked(k, run.options.ids)]
     if not gone:
         return
-    fields = load_fields(run.client, spec)
+    fields = run.fields(stream)
     refs = references(stream, run.snapshot)
     later = set(STAGES[STAGES.index(stream) :])
     unknown = {t: set(run.gone(t)) for t in set(refs.values()) if t in later}
     ids = run.result.ids
     rows = []
+    dropped = run.dropped.setdefault(stream, {})
     for key in gone:
         row = dict(saved[key])
         for column, target in refs.items():
@@ -227,15 +243,17 @@ def _recreate(run: _Run, stream: str) -> None:
                 row[column] = None
         if stream == "activities":
             row = _without_unknown_participants(row, unknown.get("persons", set()))
+        dropped[key] = {c for c in row if row[c] != saved[key].get(c)}
         rows.append(push_row(stream, row, fields, refs, ids))
     mode = "upsert" if spec.link is not None else "insert"
     journal = run.folder / f"{stream}-recreate.journal"
-    items = _push(run.client, stream, mode, rows, journal, run.options)
+    items = _push(run, stream, mode, rows, journal)
     own = ids.setdefault(stream, {})
     surrogate = CATALOG[stream].primary_key == ("id",)  # followers are keyed by their pair
     for key, item in zip(gone, items, strict=True):
         _record(run.result, stream, key, item, run.on_item)
-        if item.record_id is not None and item.action == "create" and surrogate:
+        # A skip carries the id an earlier run created (or the link already there).
+        if item.record_id is not None and item.action in ("create", "skip") and surrogate:
             own[key] = item.record_id
     _report_unwritable(run, stream, fields, [saved[k] for k in gone])
 
@@ -252,12 +270,28 @@ def _without_unknown_participants(row: dict[str, Any], unknown: set[Any]) -> dic
 
 
 def _revert(run: _Run, stream: str) -> None:
-    """Update the records whose compared fields differ from the snapshot's (by id)."""
+    """Update the records whose compared fields differ from the snapshot's (by id).
+
+    Records re-created by this restore are compared with what was sent for them (the
+    references left out then are the differences), the others with the account.
+    """
     spec = get_object(stream)
     saved, now = run.snapshot.get(stream, {}), run.live.get(stream, {})
     ids = run.result.ids
-    mapped = remap(stream, {k: saved[k] for k in saved if k in now}, run.snapshot, ids)
+    kept = {k: saved[k] for k in saved if k in now}
+    mapped = remap(stream, kept, run.snapshot, ids)
     current = {k: now[k] for k in mapped if k in now}
+    sources = {k: kept[k] for k in mapped if k in kept}
+    for old, left_out in run.dropped.get(stream, {}).items():
+        new_id = ids.get(stream, {}).get(old)
+        if not left_out or new_id is None:
+            continue
+        row = {**saved[old], "id": new_id}
+        moved = remap(stream, {old: saved[old]}, run.snapshot, ids)
+        for key, target in moved.items():
+            mapped[key] = target
+            current[key] = {**target, **dict.fromkeys(left_out)}
+            sources[key] = row
     changes = diff_stream(stream, mapped, current, all_old_columns=True).changed
     keys = [k for k in sorted(changes, key=_order) if _picked(k, run.options.ids)]
     if not run.options.changed:  # only the references between re-created records
@@ -265,7 +299,7 @@ def _revert(run: _Run, stream: str) -> None:
         keys = [k for k in keys if k in restored]
     if not keys:
         return
-    fields = load_fields(run.client, spec)
+    fields = run.fields(stream)
     refs = references(stream, run.snapshot)
     link = spec.link
     rows = []
@@ -275,11 +309,11 @@ def _revert(run: _Run, stream: str) -> None:
         if link is not None:
             columns |= {link.parent, link.target, _parent_column(stream)}
         rows.append(
-            push_row(stream, saved[key], fields, refs, ids, only=columns, with_id=link is None)
+            push_row(stream, sources[key], fields, refs, ids, only=columns, with_id=link is None)
         )
     mode = "upsert" if link is not None else "update"
     journal = run.folder / f"{stream}-revert.journal"
-    items = _push(run.client, stream, mode, rows, journal, run.options)
+    items = _push(run, stream, mode, rows, journal)
     for key, item in zip(keys, items, strict=True):
         _record(run.result, stream, key, item, run.on_item)
 
@@ -316,20 +350,23 @@ def _picked(key: Key, wanted: frozenset[str]) -> bool:
 
 
 def _push(
-    client: PipedriveClient,
-    stream: str,
-    mode: str,
-    rows: list[dict[str, Any]],
-    journal_path: Path,
-    options: RestoreOptions,
+    run: _Run, stream: str, mode: str, rows: list[dict[str, Any]], journal_path: Path
 ) -> list[PlanItem]:
     if not rows:
         return []
     inputs = (InputRow(n, row) for n, row in enumerate(rows, start=1))
-    push_options = PushOptions(stream, mode, dry_run=options.dry_run, yes=True)
-    with Journal(journal_path, dry_run=options.dry_run) as journal:
-        run_push(client, inputs, push_options, journal)
-        return list(journal.items())
+    dry_run = run.options.dry_run
+    push_options = PushOptions(stream, mode, dry_run=dry_run, yes=True, replica=run.replica)
+    planned: dict[int, PlanItem] = {}
+    with Journal(journal_path, dry_run=dry_run) as journal:
+        run_push(
+            run.client, inputs, push_options, journal, on_plan=lambda i: planned.setdefault(i.row, i)
+        )
+        # A row an earlier run applied is planned as a skip, but kept in the journal as
+        # what it was (create, update): report it as done before, not done now.
+        return [
+            planned[i.row] if planned[i.row].action == "skip" else i for i in journal.items()
+        ]
 
 
 def _record(result: RestoreResult, stream: str, key: Key, item: PlanItem, on_item: OnItem) -> None:
