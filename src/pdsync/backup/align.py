@@ -17,16 +17,19 @@ __all__ = ["SUFFIXES", "align", "renames"]
 
 
 def renames(old: State, new: State) -> dict[str, dict[str, str]]:
-    """entity -> {column in ``new`` -> the column the same field has in ``old``}."""
-    before = {
-        (f["entity"], f["name"], f["field_type"]): f for f in old.get(FIELDS_STREAM, {}).values()
-    }
+    """entity -> {column in ``new`` -> the column the same field has in ``old``}.
+
+    The same field is the same key, else (a re-created field) the same name and type.
+    """
+    fields = old.get(FIELDS_STREAM, {}).values()
+    by_key = {(f["entity"], f["key"]): f for f in fields}
+    by_name = {(f["entity"], f["name"], f["field_type"]): f for f in fields}
     out: dict[str, dict[str, str]] = {}
     for field in new.get(FIELDS_STREAM, {}).values():
-        match = before.get((field["entity"], field["name"], field["field_type"]))
-        if match is None or match["key"] == field["key"]:
-            continue
-        if match["column_name"] != field["column_name"]:
+        match = by_key.get((field["entity"], field["key"])) or by_name.get(
+            (field["entity"], field["name"], field["field_type"])
+        )
+        if match is not None and match["column_name"] != field["column_name"]:
             out.setdefault(field["entity"], {})[field["column_name"]] = match["column_name"]
     return out
 
@@ -46,12 +49,11 @@ def align(old: State, new: State) -> State:
 
 
 def _rename_rows(rows: Rows, moves: dict[str, str]) -> Rows:
-    pairs = [(a + s, b + s) for a, b in moves.items() for s in ("", *SUFFIXES)]
+    pairs = {a + s: b + s for a, b in moves.items() for s in ("", *SUFFIXES)}
     out: Rows = {}
     for key, row in rows.items():
-        moved: dict[str, Any] = dict(row)
-        for source, target in pairs:
-            if source in row:
-                moved[target] = moved.pop(source)
+        # Unmoved columns first, then the moved ones over them (names may be swapped).
+        moved: dict[str, Any] = {c: v for c, v in row.items() if c not in pairs}
+        moved.update({pairs[c]: v for c, v in row.items() if c in pairs})
         out[key] = moved
     return out

@@ -67,6 +67,7 @@ def writable_columns(stream: str) -> frozenset[str] | None:
     if spec is None:
         return None
     codes = {f.code for f in spec.system_fields}
+    codes |= {alias for f in spec.system_fields for alias in f.aliases}  # organization_id
     if spec.link is not None:
         codes |= {spec.link.parent, spec.link.target}
     return frozenset(codes)
@@ -157,7 +158,9 @@ def _comparable(column: str, value: Any) -> Any:
     if column == "subfields" and isinstance(value, list):  # their codes derive from the field's
         return [s.get("field_name") if isinstance(s, dict) else s for s in value]
     if column == "prices" and isinstance(value, list):
-        return [{k: v for k, v in p.items() if k != "product_id"} for p in value if isinstance(p, dict)]
+        return [
+            {k: v for k, v in p.items() if k != "product_id"} for p in value if isinstance(p, dict)
+        ]
     return value
 
 

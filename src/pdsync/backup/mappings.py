@@ -56,7 +56,7 @@ def write_mappings(path: Path, mappings: list[FieldMapping]) -> str:
     db = sqlite3.connect(path)
     try:
         db.execute(
-            'CREATE TABLE _pdsync_fields (entity TEXT, key TEXT, name TEXT, field_type TEXT,'
+            "CREATE TABLE _pdsync_fields (entity TEXT, key TEXT, name TEXT, field_type TEXT,"
             ' "column" TEXT, is_custom INTEGER, options TEXT, first_seen TEXT, deleted INTEGER)'
         )
         db.executemany(

@@ -358,15 +358,15 @@ def _push(
     dry_run = run.options.dry_run
     push_options = PushOptions(stream, mode, dry_run=dry_run, yes=True, replica=run.replica)
     planned: dict[int, PlanItem] = {}
+
+    def keep(item: PlanItem) -> None:
+        planned[item.row] = item
+
     with Journal(journal_path, dry_run=dry_run) as journal:
-        run_push(
-            run.client, inputs, push_options, journal, on_plan=lambda i: planned.setdefault(i.row, i)
-        )
+        run_push(run.client, inputs, push_options, journal, on_plan=keep)
         # A row an earlier run applied is planned as a skip, but kept in the journal as
         # what it was (create, update): report it as done before, not done now.
-        return [
-            planned[i.row] if planned[i.row].action == "skip" else i for i in journal.items()
-        ]
+        return [planned[i.row] if planned[i.row].action == "skip" else i for i in journal.items()]
 
 
 def _record(result: RestoreResult, stream: str, key: Key, item: PlanItem, on_item: OnItem) -> None:

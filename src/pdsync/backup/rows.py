@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pdsync.backup.diff import compared_columns
 from pdsync.backup.references import IdMap, rewire
 from pdsync.push.fields import FieldSet
 
@@ -74,7 +75,11 @@ def push_row(
 ) -> dict[str, Any]:
     """The push input row of a snapshot row (``only``: just these columns, for reverts)."""
     source = rewire(row, refs, ids)
-    wanted = set(only) if only is not None else None
+    # Only what a restore writes (as diff compares it): never times, counters or other
+    # values Pipedrive sets itself. Sending those would also defeat the read-back that
+    # tells whether a create whose answer was lost landed (the record would not match).
+    allowed = set(compared_columns(stream, source))
+    wanted = set(only) & allowed if only is not None else allowed
     chosen: dict[str, str] = {}  # field code -> column
     for column, value in source.items():
         if column == "id" or _empty(value) or column.endswith(_COMPANIONS):
