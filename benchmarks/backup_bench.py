@@ -15,6 +15,7 @@ restore rate against the write rate limit.
 
 from __future__ import annotations
 
+import functools
 import sys
 import tempfile
 import time
@@ -78,6 +79,10 @@ def first_snapshot(deals: int, folder: Path) -> None:
     print(f"   full sync, every stream (what a snapshot reads): {sync_all} requests")
 
 
+def _day(start: datetime, day: int) -> datetime:
+    return start + timedelta(days=day)
+
+
 def _store_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in (folder / "objects").rglob("*") if p.is_file())
 
@@ -94,8 +99,7 @@ def daily_growth(deals: int, folder: Path, days: int = 10, share: float = 0.01) 
         if day:
             for deal in ids[(day - 1) * per_day : day * per_day]:
                 client.patch(f"deals/{deal}", json={"title": f"Changed on day {day}"})
-        when = start + timedelta(days=day)
-        create_snapshot(client, store, account="acme", now=lambda w=when: w)
+        create_snapshot(client, store, account="acme", now=functools.partial(_day, start, day))
         if day == 0:
             first = _store_bytes(store.folder)
     total = _store_bytes(store.folder)
