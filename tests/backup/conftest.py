@@ -4,52 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 from click.testing import CliRunner
 
-from pdsync.api.client import PipedriveClient
 from pdsync.api.ratelimit import RateGovernor
 from pdsync.backup import Store, open_account_store
 from pdsync.cli import main
-from pdsync.config import Connection
-from pdsync.emulator.app import Emulator
 from pdsync.emulator.config import EmulatorConfig
 from pdsync.emulator.server import EmulatorServer
+from push.conftest import WRITE_PREFIXES  # tests/ is on sys.path: one Account for both
+from push.conftest import Account as PushAccount
 
-WRITE_PREFIXES = ("add", "update", "delete", "merge", "post", "put", "patch")
+__all__ = ["WRITE_PREFIXES", "Account", "run_cli"]
 
 
-class Account:
+class Account(PushAccount):
     """One emulated Pipedrive account with a pdsync client on it (no sockets)."""
 
-    def __init__(self, config: EmulatorConfig) -> None:
-        self.emulator = Emulator(config)
-        self.client = PipedriveClient(
-            Connection(api_token=config.token, base_url="http://emulator.test"),
-            transport=self.emulator.transport(),
-            governor=RateGovernor(burst_limit=100_000, search_limit=100_000),
-            sleep=lambda _: None,
-        )
-        self._raw = httpx.Client(
-            transport=self.emulator.transport(),
-            base_url="http://emulator.test",
-            headers={"x-api-token": config.token},
-        )
-
     def operations(self) -> dict[str, int]:
-        stats: dict[str, Any] = self._raw.get("/_emulator/stats").json()
-        return dict(stats["requests_by_operation"])
-
-    def writes(self) -> int:
-        ops = self.operations()
-        return sum(n for op, n in ops.items() if op.lower().startswith(WRITE_PREFIXES))
-
-    def close(self) -> None:
-        self.client.close()
-        self._raw.close()
+        return dict(self.stats()["requests_by_operation"])
 
 
 @pytest.fixture
