@@ -15,6 +15,7 @@ deltas grow past half its size, or past :data:`MAX_DELTAS`, a fresh base is writ
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ from pdsync.destinations import open_destination
 from pdsync.sync.engine import SyncEngine, SyncOptions
 from pdsync.sync.replication import select_streams
 from pdsync.sync.report import SyncReport
-from pdsync.sync.run import incremental_capable
+from pdsync.sync.run import PER_PARENT_STREAMS, incremental_capable
 
 MAX_DELTAS = 30
 BASE_ROWS = 5_000  # rows per base segment: big enough to compress well, small to rewrite
@@ -53,11 +54,29 @@ class Capture:
 
 
 def read_account(
-    client: PipedriveClient, store: Store, streams: Sequence[str] = ALL_STREAMS
+    client: PipedriveClient,
+    store: Store,
+    streams: Sequence[str] = ALL_STREAMS,
+    *,
+    full: bool = False,
+    full_children: bool = False,
 ) -> Capture:
-    """The account now, through a sync of the store's cache replica."""
+    """The account now, through a sync of the store's cache replica.
+
+    Children read per parent (followers, participants) are read incrementally only for
+    parents whose update time moved, and adding a follower or participant does not move
+    it: ``full_children`` re-reads them for every parent that has any (one request
+    each), ``full`` re-reads everything (what a first snapshot costs).
+    """
     with _cache_file(store) as cache:
-        selections = select_streams(incremental_capable(), requested=list(streams))
+        selections = select_streams(
+            incremental_capable(), requested=list(streams), full_refresh=full
+        )
+        if full_children:
+            selections = [
+                dataclasses.replace(s, mode="full_refresh") if s.name in PER_PARENT_STREAMS else s
+                for s in selections
+            ]
         destination = open_destination(f"sqlite:///{cache}")
         try:
             engine = SyncEngine(
@@ -112,9 +131,10 @@ def create_snapshot(
     account: str,
     label: str = "",
     with_files: bool = False,
+    full: bool = False,
     now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
 ) -> tuple[Manifest, SyncReport]:
-    capture = read_account(client, store)
+    capture = read_account(client, store, full=full)
     ids = store.ids()
     previous = store.load(ids[-1]) if ids else None
     manifest = Manifest(

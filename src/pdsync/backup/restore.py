@@ -136,7 +136,9 @@ def run_restore(
     chosen = _chosen_stages(options.streams)
     manifest = store.load(snapshot_id)
     snapshot = load_state(store, manifest)
-    live = align(snapshot, read_account(client, store).state)
+    # Followers and participants are re-read for every parent: a link added or removed
+    # does not move its parent's update time, so an incremental read could miss it.
+    live = align(snapshot, read_account(client, store, full_children=True).state)
     folder = restore_folder(store, snapshot_id)
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     result = RestoreResult(dry_run=options.dry_run, ids=load_id_map(folder))

@@ -37,18 +37,33 @@ def backup() -> None:
     is_flag=True,
     help="Encrypt a new store (AES-256-GCM; passphrase from PDSYNC_BACKUP_PASSPHRASE).",
 )
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Re-read everything, followers and participants of unchanged records included.",
+)
 @connection_options
 def create(
-    root: Path | None, label: str, with_files: bool, encrypt: bool, conn_flags: ConnectionFlags
+    root: Path | None,
+    label: str,
+    with_files: bool,
+    encrypt: bool,
+    full: bool,
+    conn_flags: ConnectionFlags,
 ) -> None:
-    """Take a snapshot of every stream; only what changed since the last one is stored."""
+    """Take a snapshot of every stream; only what changed since the last one is stored.
+
+    Later snapshots read only what changed since the previous one; a follower or
+    participant added to a record that did not change otherwise is seen by the next
+    --full snapshot (run one weekly, say).
+    """
     from pdsync.backup import create_snapshot, open_account_store
     from pdsync.backup.capture import summary
 
     with open_client(conn_flags) as client:
         store = open_account_store(client, root, create=True, encrypt=encrypt)
         manifest, report = create_snapshot(
-            client, store, account=store.folder.name, label=label, with_files=with_files
+            client, store, account=store.folder.name, label=label, with_files=with_files, full=full
         )
     info = summary(manifest, store)
     click.echo(
@@ -143,7 +158,7 @@ def diff(
         from pdsync.backup import read_account
 
         with open_client(conn_flags) as client:
-            new = read_account(client, store).state
+            new = read_account(client, store, full_children=True).state
         ids = load_id_map(restore_folder(store, a))
         label_b = "live"
     else:
