@@ -185,13 +185,15 @@ def _base(store: Store, rows: Rows) -> StreamEntry:
 
 
 def summary(manifest: Manifest, store: Store) -> dict[str, Any]:
-    """What ``backup list`` shows of one snapshot."""
+    """What ``backup list`` shows of one snapshot (field mappings are not records)."""
+    streams = sorted(manifest.streams.items())
+    records = {n: e.records for n, e in streams if n != FIELDS_STREAM}
     return {
         "id": manifest.id,
         "created": manifest.created,
         "label": manifest.label,
-        "records": {n: e.records for n, e in sorted(manifest.streams.items())},
-        "total_records": sum(e.records for e in manifest.streams.values()),
+        "records": records,
+        "total_records": sum(records.values()),
         "bytes": store.size_of(manifest.objects()),
         "files": len(manifest.files),
     }
