@@ -4,7 +4,8 @@ A restored record gets a new id, so every row that named the old one must name t
 new one: system references (``person_id``, ``org_id``, ``deal_id``, ``lead_id``,
 ``product_id``, a follower's parent), custom fields of type person, organization and
 deal (their column is the field's name plus ``_id``), participants. Users are never
-re-created (an admin invites them), so user references are kept as they are.
+re-created (an admin invites them): their references change only when restoring into
+another account, where users are matched by email.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ FIELD_STREAMS = {
     "organizations": "organization_fields",
     "products": "product_fields",
 }
-_CUSTOM_TARGETS = {"org": "organizations", "people": "persons", "deal": "deals"}
+# Users are mapped only into another account (by email, see migrate.py).
+_CUSTOM_TARGETS = {"org": "organizations", "people": "persons", "deal": "deals", "user": "users"}
 
 IdMap = dict[str, dict[Any, Any]]  # stream -> old id -> new id
 

@@ -32,6 +32,7 @@ from pdsync.backup.align import align
 from pdsync.backup.capture import load_state, read_account
 from pdsync.backup.diff import diff_stream, remap
 from pdsync.backup.mappings import snapshot_mappings, write_mappings
+from pdsync.backup.migrate import SHARED_REFERENCES, UNMATCHED, field_keys, shared_maps
 from pdsync.backup.references import IdMap, references
 from pdsync.backup.restore_fields import FIELD_PATHS, plan_fields, restore_fields
 from pdsync.backup.rows import push_row, unwritable
@@ -77,6 +78,7 @@ class RestoreOptions:
     deleted: bool = True
     changed: bool = True
     dry_run: bool = False
+    into: str = ""  # another account's name: create everything there (see migrate.py)
 
 
 @dataclass
@@ -138,10 +140,22 @@ def run_restore(
     snapshot = load_state(store, manifest)
     # Followers and participants are re-read for every parent: a link added or removed
     # does not move its parent's update time, so an incremental read could miss it.
-    live = align(snapshot, read_account(client, store, full_children=True).state)
     folder = restore_folder(store, snapshot_id)
+    if options.into:
+        folder = folder / f"into-{options.into}"  # journals, id map and cache of the target
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    reader = Store(folder, store.sealer) if options.into else store
+    live = align(snapshot, read_account(client, reader, full_children=True).state)
     result = RestoreResult(dry_run=options.dry_run, ids=load_id_map(folder))
+    unmatched: dict[str, set[Any]] = {}
+    if options.into:
+        shared, unmatched = shared_maps(snapshot, live)
+        result.ids.update(shared)
+        for stream, ids in field_keys(snapshot, live).items():
+            result.ids.setdefault(stream, {}).update(ids)
+        for stream, why in UNMATCHED.items():
+            for key in sorted(unmatched[stream], key=_order):
+                result.unrestorable.append(Unrestorable(stream, key, why))
     for stream in FIELD_PATHS:
         if chosen and not _uses_fields(stream, chosen):
             continue
@@ -163,6 +177,7 @@ def run_restore(
     mappings = snapshot_mappings(snapshot, result.ids)
     replica = write_mappings(folder / "fields.sqlite", mappings)
     run = _Run(client, snapshot, live, folder, options, result, on_item, mappings, replica)
+    run.unmatched = unmatched
     if options.deleted:
         for stream in chosen or STAGES:
             _recreate(run, stream)
@@ -172,7 +187,8 @@ def run_restore(
         # Deleted records' references to each other are set here, after every create.
         for stream in chosen or STAGES:
             _revert(run, stream)
-    _report_not_restored(snapshot, live, options, result)
+    if not options.into:
+        _report_not_restored(snapshot, live, options, result)
     return result
 
 
@@ -206,6 +222,15 @@ class _Run:
     replica: str | None = None  # push reads the snapshot's column names from it
     # stream -> old key -> columns left out when it was re-created (set by the revert)
     dropped: dict[str, dict[Key, set[str]]] = field(default_factory=dict)
+    unmatched: dict[str, set[Any]] = field(default_factory=dict)  # users… not in the target
+
+    @property
+    def cross(self) -> bool:
+        return bool(self.options.into)
+
+    def references(self, stream: str) -> dict[str, str]:
+        refs = references(stream, self.snapshot)
+        return {**refs, **SHARED_REFERENCES.get(stream, {})} if self.cross else refs
 
     def fields(self, stream: str) -> FieldSet:
         spec = get_object(stream)
@@ -216,7 +241,7 @@ class _Run:
     def gone(self, stream: str) -> list[Key]:
         """Snapshot records missing from the account (a set that reruns do not change)."""
         saved, now = self.snapshot.get(stream, {}), self.live.get(stream, {})
-        return [k for k in sorted(saved, key=_order) if k not in now]
+        return [k for k in sorted(saved, key=_order) if self.cross or k not in now]
 
 
 def _recreate(run: _Run, stream: str) -> None:
@@ -232,7 +257,7 @@ def _recreate(run: _Run, stream: str) -> None:
     if not gone:
         return
     fields = run.fields(stream)
-    refs = references(stream, run.snapshot)
+    refs = run.references(stream)
     later = set(STAGES[STAGES.index(stream) :])
     unknown = {t: set(run.gone(t)) for t in set(refs.values()) if t in later}
     ids = run.result.ids
@@ -245,7 +270,12 @@ def _recreate(run: _Run, stream: str) -> None:
                 row[column] = None
         if stream == "activities":
             row = _without_unknown_participants(row, unknown.get("persons", set()))
-        dropped[key] = {c for c in row if row[c] != saved[key].get(c)}
+        dropped[key] = {c for c in row if row[c] != saved[key].get(c)}  # set by the revert
+        for column, target in refs.items():  # what the target lacks: left out for good
+            if row.get(column) in run.unmatched.get(target, ()) or _foreign(
+                run, target, row.get(column)
+            ):
+                row[column] = None
         rows.append(push_row(stream, row, fields, refs, ids))
     mode = "upsert" if spec.link is not None else "insert"
     journal = run.folder / f"{stream}-recreate.journal"
@@ -258,6 +288,12 @@ def _recreate(run: _Run, stream: str) -> None:
         if item.record_id is not None and item.action in ("create", "skip") and surrogate:
             own[key] = item.record_id
     _report_unwritable(run, stream, fields, [saved[k] for k in gone])
+
+
+def _foreign(run: _Run, target: str, value: Any) -> bool:
+    """Into another account, a reference to a record the snapshot lacks would name
+    whatever the target has under that id."""
+    return run.cross and target in STAGES and value not in run.snapshot.get(target, {})
 
 
 def _without_unknown_participants(row: dict[str, Any], unknown: set[Any]) -> dict[str, Any]:
@@ -280,7 +316,7 @@ def _revert(run: _Run, stream: str) -> None:
     spec = get_object(stream)
     saved, now = run.snapshot.get(stream, {}), run.live.get(stream, {})
     ids = run.result.ids
-    kept = {k: saved[k] for k in saved if k in now}
+    kept = {} if run.cross else {k: saved[k] for k in saved if k in now}
     mapped = remap(stream, kept, run.snapshot, ids)
     current = {k: now[k] for k in mapped if k in now}
     sources = {k: kept[k] for k in mapped if k in kept}
@@ -302,7 +338,7 @@ def _revert(run: _Run, stream: str) -> None:
     if not keys:
         return
     fields = run.fields(stream)
-    refs = references(stream, run.snapshot)
+    refs = run.references(stream)
     link = spec.link
     rows = []
     for key in keys:

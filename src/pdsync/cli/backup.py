@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import click
 
 from pdsync.cli.connopts import ConnectionFlags, connection_options, open_client
-from pdsync.errors import ConfigError, PushError
+from pdsync.errors import PushError
 
 _TO = click.option(
     "--to",
@@ -198,7 +199,9 @@ def restore(
 
     Without --deleted or --changed, both. Records are written in dependency order
     through push's plan, journal and apply, references rewired to re-created records;
-    a killed restore resumes without duplicates when run again.
+    a killed restore resumes without duplicates when run again. With --connection
+    naming another account, the snapshot is copied into it (users by email, pipelines
+    and stages by name).
     """
     from pdsync.backup import RestoreOptions, account_name, open_account_store, run_restore
     from pdsync.push.plan import render_item
@@ -217,8 +220,16 @@ def restore(
 
     with open_client(conn_flags) as client:
         store = open_account_store(client, root)
-        _same_account(store, snapshot, account_name(client))
-        result = run_restore(client, store, store.resolve(snapshot), options, on_item=show)
+        chosen = store.resolve(snapshot)
+        source, target = store.load(chosen).account, account_name(client)
+        if source and source != target:
+            click.echo(
+                f"Restoring {source}'s snapshot into {target}: every record is created there;"
+                " users are matched by email, pipelines and stages by name.",
+                err=True,
+            )
+            options = dataclasses.replace(options, into=target)
+        result = run_restore(client, store, chosen, options, on_item=show)
     for stream, counts in result.counts.items():
         click.echo(f"{stream}: " + ", ".join(f"{n} {a}" for a, n in sorted(counts.items())))
     for item in result.unrestorable:
@@ -230,15 +241,6 @@ def restore(
         raise PushError(
             f"{errors} records could not be restored (listed above).",
             hint="Fix the cause and run the same command again; done records are skipped.",
-        )
-
-
-def _same_account(store: Any, snapshot: str, account: str) -> None:
-    manifest = store.load(store.resolve(snapshot))
-    if manifest.account and manifest.account != account:
-        raise ConfigError(
-            f"Snapshot {manifest.id} is of account {manifest.account!r}, not {account!r}.",
-            hint="Restoring into another account is not supported yet; use its own connection.",
         )
 
 
