@@ -21,8 +21,7 @@ skips. Rows push cannot write are reported with push's message, never dropped.
 from __future__ import annotations
 
 import functools
-import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,17 +32,39 @@ from pdsync.backup.capture import load_state, read_account
 from pdsync.backup.diff import diff_stream, remap
 from pdsync.backup.mappings import snapshot_mappings, write_mappings
 from pdsync.backup.migrate import SHARED_REFERENCES, UNMATCHED, field_keys, shared_maps
-from pdsync.backup.references import IdMap, references
+from pdsync.backup.outcome import (
+    NOT_RESTORED,
+    OnItem,
+    RestoreOptions,
+    RestoreResult,
+    Unrestorable,
+    load_id_map,
+    report_not_restored,
+    restore_folder,
+    save_id_map,
+)
+from pdsync.backup.references import references
 from pdsync.backup.restore_fields import FIELD_PATHS, plan_fields, restore_fields
 from pdsync.backup.rows import push_row, unwritable
 from pdsync.backup.state import Key, State
-from pdsync.backup.store import Store, write_private
+from pdsync.backup.store import Store
 from pdsync.catalog.fields import FieldMapping
 from pdsync.catalog.registry import CATALOG
 from pdsync.errors import ConfigError
 from pdsync.push import Journal, PlanItem, PushOptions, get_object, load_fields, run_push
 from pdsync.push.fields import FieldSet
 from pdsync.push.inputs import InputRow
+
+__all__ = [
+    "NOT_RESTORED",
+    "STAGES",
+    "RestoreOptions",
+    "RestoreResult",
+    "Unrestorable",
+    "load_id_map",
+    "restore_folder",
+    "run_restore",
+]
 
 # Records first (parents before children), then links.
 RECORD_STAGES = ("organizations", "persons", "products", "deals", "leads", "activities", "notes")
@@ -57,74 +78,7 @@ LINK_STAGES = (
 )
 STAGES = RECORD_STAGES + LINK_STAGES
 
-# Streams a restore does not write, and why (reported when they differ).
-NOT_RESTORED = {
-    "users": "users are invited by an admin in Pipedrive, not created through the API",
-    "archived_deals": "archived deals cannot be edited; un-archive them in Pipedrive first",
-    "archived_leads": "archived leads are restored by un-archiving them in Pipedrive",
-    "files": "file contents are not re-uploaded by pdsync yet (their metadata is kept)",
-    "pipelines": "pipelines and stages are not re-created (create them, then restore)",
-    "stages": "pipelines and stages are not re-created (create them, then restore)",
-    "activity_fields": "activity fields are read-only through the API",
-    "note_fields": "note fields are read-only through the API",
-}
 _COMPANIONS = ("_currency", "_until")
-
-
-@dataclass(frozen=True)
-class RestoreOptions:
-    streams: Sequence[str] = ()  # empty: every stage
-    ids: frozenset[str] = frozenset()  # old ids to restore (empty: all)
-    deleted: bool = True
-    changed: bool = True
-    dry_run: bool = False
-    into: str = ""  # another account's name: create everything there (see migrate.py)
-
-
-@dataclass
-class Unrestorable:
-    stream: str
-    key: Any
-    reason: str
-
-
-@dataclass
-class RestoreResult:
-    counts: dict[str, dict[str, int]] = field(default_factory=dict)  # stream -> action -> n
-    unrestorable: list[Unrestorable] = field(default_factory=list)
-    ids: IdMap = field(default_factory=dict)
-    dry_run: bool = False
-
-    def add(self, stream: str, item: PlanItem) -> None:
-        counts = self.counts.setdefault(stream, {})
-        outcome: str = item.action if item.status != "failed" else "failed"
-        if item.action == "skip" and item.status == "done":
-            outcome = "done before"  # applied by an earlier run of the same restore
-        counts[outcome] = counts.get(outcome, 0) + 1
-
-
-OnItem = Callable[[str, PlanItem], None]
-
-
-def restore_folder(store: Store, snapshot_id: str) -> Path:
-    return store.folder / "restores" / snapshot_id
-
-
-def load_id_map(folder: Path) -> IdMap:
-    path = folder / "idmap.json"
-    if not path.exists():
-        return {}
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return {s: {_key(old): new for old, new in pairs} for s, pairs in data.items()}
-
-
-def _key(value: Any) -> Key:
-    return tuple(value) if isinstance(value, list) else value
-
-
-def _save_id_map(folder: Path, ids: IdMap) -> None:
-    data = {s: [[old, new] for old, new in m.items()] for s, m in ids.items() if m}
-    write_private(folder / "idmap.json", json.dumps(data).encode())
 
 
 def run_restore(
@@ -182,13 +136,13 @@ def run_restore(
         for stream in chosen or STAGES:
             _recreate(run, stream)
             if not options.dry_run:
-                _save_id_map(folder, result.ids)
+                save_id_map(folder, result.ids)
     if options.changed or options.deleted:
         # Deleted records' references to each other are set here, after every create.
         for stream in chosen or STAGES:
             _revert(run, stream)
     if not options.into:
-        _report_not_restored(snapshot, live, options, result)
+        report_not_restored(snapshot, live, options, result)
     return result
 
 
@@ -412,22 +366,3 @@ def _record(result: RestoreResult, stream: str, key: Key, item: PlanItem, on_ite
     on_item(stream, item)
     if item.action == "error" or item.status == "failed":
         result.unrestorable.append(Unrestorable(stream, key, item.message))
-
-
-def _report_not_restored(
-    snapshot: State, live: State, options: RestoreOptions, result: RestoreResult
-) -> None:
-    if options.streams:
-        return
-    for stream, reason in NOT_RESTORED.items():
-        saved, now = snapshot.get(stream, {}), live.get(stream, {})
-        missing = [k for k in saved if k not in now] if options.deleted else []
-        changed: list[Key] = []
-        if options.changed and saved and now:
-            mapped = remap(stream, {k: saved[k] for k in saved if k in now}, snapshot, result.ids)
-            current = {k: now[k] for k in mapped if k in now}
-            changed = list(diff_stream(stream, mapped, current, all_old_columns=True).changed)
-        for key in missing:
-            result.unrestorable.append(Unrestorable(stream, key, f"deleted: {reason}"))
-        for key in changed:
-            result.unrestorable.append(Unrestorable(stream, key, f"changed: {reason}"))
