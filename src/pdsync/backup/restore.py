@@ -16,6 +16,7 @@ Journals live in the store (``restores/<snapshot>/``), one per stage and kind, w
 rows numbered in key order; a restore killed halfway resumes where it stopped (a create
 whose answer was lost is read back, never sent twice) and a second run plans only
 skips. Rows push cannot write are reported with push's message, never dropped.
+Into another account everything is created (see :mod:`pdsync.backup.migrate`).
 """
 
 from __future__ import annotations
@@ -92,13 +93,13 @@ def run_restore(
     chosen = _chosen_stages(options.streams)
     manifest = store.load(snapshot_id)
     snapshot = load_state(store, manifest)
-    # Followers and participants are re-read for every parent: a link added or removed
-    # does not move its parent's update time, so an incremental read could miss it.
     folder = restore_folder(store, snapshot_id)
     if options.into:
         folder = folder / f"into-{options.into}"  # journals, id map and cache of the target
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     reader = Store(folder, store.sealer) if options.into else store
+    # Followers and participants are re-read for every parent: a link added or removed
+    # does not move its parent's update time, so an incremental read could miss it.
     live = align(snapshot, read_account(client, reader, full_children=True).state)
     result = RestoreResult(dry_run=options.dry_run, ids=load_id_map(folder))
     unmatched: dict[str, set[Any]] = {}
