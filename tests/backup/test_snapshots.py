@@ -6,7 +6,12 @@ from datetime import datetime, timedelta, timezone
 
 from pdsync.backup import Store, create_snapshot, load_state, prune
 from pdsync.backup.capture import summary
+from pdsync.backup.outcome import NOT_RESTORED, RESTORED
 from pdsync.backup.prune import chosen_to_keep
+from pdsync.backup.restore import STAGES
+from pdsync.backup.restore_fields import FIELD_PATHS
+from pdsync.backup.state import FIELDS_STREAM
+from pdsync.catalog.registry import CATALOG
 
 from .conftest import Account
 
@@ -45,3 +50,10 @@ def test_keep_rules() -> None:
     assert chosen_to_keep(ids, 1, 0) == {"20260103T080000Z"}
     assert chosen_to_keep(ids, 0, 2) == {"20260103T080000Z", "20260102T120000Z"}
     assert chosen_to_keep(ids, 0, 5) == set(ids) - {"20260101T010000Z"}
+
+
+def test_every_stream_is_restored_or_reported() -> None:
+    """What restore writes and what it reports as not restored cover the catalog."""
+    written = set(STAGES) | set(FIELD_PATHS) | {FIELDS_STREAM}
+    assert written == RESTORED
+    assert set(NOT_RESTORED) <= set(CATALOG) - written
