@@ -11,7 +11,8 @@ from typing import Any
 
 from pdsync.backup.diff import diff_stream, remap
 from pdsync.backup.references import IdMap
-from pdsync.backup.state import Key, State
+from pdsync.backup.restore_fields import FIELD_PATHS
+from pdsync.backup.state import FIELDS_STREAM, Key, State
 from pdsync.backup.store import Store, write_private
 from pdsync.push.plan import PlanItem
 
@@ -27,29 +28,19 @@ NOT_RESTORED = {
     "note_fields": "note fields are read-only through the API",
 }
 _OTHER = "pdsync does not restore this kind of record yet; recreate it in Pipedrive"
-# Written by a restore: not reported here (field streams by restore_fields, then STAGES).
-RESTORED = frozenset(
-    {
-        "_fields",
-        "deal_fields",
-        "person_fields",
-        "organization_fields",
-        "product_fields",
-        "organizations",
-        "persons",
-        "products",
-        "deals",
-        "leads",
-        "activities",
-        "notes",
-        "deal_products",
-        "deal_participants",
-        "deal_followers",
-        "person_followers",
-        "organization_followers",
-        "product_followers",
-    }
+# What a restore writes, in dependency order: records (parents before children), then links.
+RECORD_STAGES = ("organizations", "persons", "products", "deals", "leads", "activities", "notes")
+LINK_STAGES = (
+    "deal_products",
+    "deal_participants",
+    "deal_followers",
+    "person_followers",
+    "organization_followers",
+    "product_followers",
 )
+STAGES = RECORD_STAGES + LINK_STAGES
+# Not reported as "not restored": the stages, the custom fields restore_fields writes.
+RESTORED = frozenset({*STAGES, *FIELD_PATHS, FIELDS_STREAM})
 
 
 @dataclass(frozen=True)

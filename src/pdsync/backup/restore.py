@@ -35,6 +35,7 @@ from pdsync.backup.mappings import snapshot_mappings, write_mappings
 from pdsync.backup.migrate import SHARED_REFERENCES, UNMATCHED, field_keys, shared_maps
 from pdsync.backup.outcome import (
     NOT_RESTORED,
+    STAGES,
     OnItem,
     RestoreOptions,
     RestoreResult,
@@ -67,17 +68,6 @@ __all__ = [
     "run_restore",
 ]
 
-# Records first (parents before children), then links.
-RECORD_STAGES = ("organizations", "persons", "products", "deals", "leads", "activities", "notes")
-LINK_STAGES = (
-    "deal_products",
-    "deal_participants",
-    "deal_followers",
-    "person_followers",
-    "organization_followers",
-    "product_followers",
-)
-STAGES = RECORD_STAGES + LINK_STAGES
 
 _COMPANIONS = ("_currency", "_until")
 
