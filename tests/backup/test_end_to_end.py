@@ -38,6 +38,12 @@ def test_snapshot_damage_diff_restore(account: Account, store: Store) -> None:
     for stream in ("leads", "pipelines", "stages", "users"):
         assert diff[stream].empty, stream
 
+    writes = account.writes()
+    plan = run_restore(account.client, store, manifest.id, RestoreOptions(dry_run=True))
+    assert account.writes() == writes
+    assert plan.counts["deals"]["create"] == len(done["deals"])
+    assert not [s for s, counts in plan.counts.items() if "error" in counts]
+
     result = run_restore(account.client, store, manifest.id, RestoreOptions())
     assert not [u for u in result.unrestorable if u.stream in STAGES and "label" not in str(u.key)]
     ids = result.ids

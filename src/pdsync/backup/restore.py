@@ -224,7 +224,10 @@ def _recreate(run: _Run, stream: str) -> None:
         rows.append(push_row(stream, row, fields, refs, ids))
     mode = "upsert" if spec.link is not None else "insert"
     journal = run.folder / f"{stream}-recreate.journal"
-    items = _push(run, stream, mode, rows, journal)
+    if run.options.dry_run and spec.link is not None:
+        items = _dry_run_links(run, stream, mode, [saved[k] for k in gone], rows, journal)
+    else:
+        items = _push(run, stream, mode, rows, journal)
     own = ids.setdefault(stream, {})
     surrogate = CATALOG[stream].primary_key == ("id",)  # followers are keyed by their pair
     for key, item in zip(gone, items, strict=True):
@@ -233,6 +236,30 @@ def _recreate(run: _Run, stream: str) -> None:
         if item.record_id is not None and item.action in ("create", "skip") and surrogate:
             own[key] = item.record_id
     _report_unwritable(run, stream, fields, [saved[k] for k in gone])
+
+
+def _dry_run_links(
+    run: _Run,
+    stream: str,
+    mode: str,
+    saved: list[Mapping[str, Any]],
+    rows: list[dict[str, Any]],
+    journal: Path,
+) -> list[PlanItem]:
+    """A dry run re-creates no parent, so a link to one cannot be planned against the API:
+    it is shown as a create that follows its parent; the other links are planned."""
+    gone = {t: set(run.gone(t)) for t in set(run.references(stream).values()) if t in STAGES}
+    refs = run.references(stream)
+    waits = [any(row.get(c) in gone.get(t, ()) for c, t in refs.items()) for row in saved]
+    planned = iter(
+        _push(run, stream, mode, [r for r, w in zip(rows, waits, strict=True) if not w], journal)
+    )
+    return [
+        PlanItem(n, "create", body=row, message="after its re-created parent")
+        if wait
+        else next(planned)
+        for n, (row, wait) in enumerate(zip(rows, waits, strict=True), start=1)
+    ]
 
 
 def _foreign(run: _Run, target: str, value: Any) -> bool:
