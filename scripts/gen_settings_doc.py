@@ -101,6 +101,7 @@ EMULATOR_HELP = {
 # tests/docs/test_settings_doc.py, which also fails on a PDSYNC_/PIPEDRIVE_ name missing here).
 OTHER_ENV = {
     "PDSYNC_CONFIG_DIR": "the config directory (`config.yaml`, `connections.yaml`)",
+    "PDSYNC_BACKUP_PASSPHRASE": "passphrase of an encrypted backup store (`pdsync backup create --encrypt`)",
     events_config.WRITE_KEY_ENV: "the events write key when the events config has no `write_key`",
     "XDG_CONFIG_HOME": "config directory is `$XDG_CONFIG_HOME/pdsync` (default `~/.config/pdsync`)",
     "APPDATA": "on Windows the config directory is `%APPDATA%\\pdsync`",

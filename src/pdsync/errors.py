@@ -25,7 +25,10 @@ again later can help (``transient``), and which exit code the CLI uses for it::
     ├── PushError                       exit 8   a write-back batch could not run
     │   └── ConflictError               exit 8   ambiguous match, record changed underneath
     ├── EventsError                     exit 9   the event destination cannot run
-    └── IncompleteReplicaError          exit 10  `pdsync verify` found records missing or extra
+    ├── IncompleteReplicaError          exit 10  `pdsync verify` found records missing or extra
+    └── BackupError                     exit 11  unknown snapshot
+        ├── CorruptSnapshotError        exit 12  a snapshot file fails its checksum
+        └── WrongPassphraseError        exit 13  the passphrase does not open the store
 
 Messages and details pass through :func:`pdsync.redact.redact` when the error is
 built, so a secret cannot reach ``str(exc)``, ``repr(exc)``, a log or a report.
@@ -40,9 +43,11 @@ from pdsync.redact import redact, redact_obj
 __all__ = [
     "ApiError",
     "AuthError",
+    "BackupError",
     "BlockedError",
     "ConfigError",
     "ConflictError",
+    "CorruptSnapshotError",
     "DailyBudgetExhaustedError",
     "DestinationError",
     "EventsError",
@@ -61,6 +66,7 @@ __all__ = [
     "StateError",
     "TransportError",
     "ValidationError",
+    "WrongPassphraseError",
     "exit_code_for",
 ]
 
@@ -256,6 +262,20 @@ class IncompleteReplicaError(PdsyncError):
         "Run `pdsync sync` again (--full-refresh re-reads everything), then `pdsync verify`; "
         "if the loss persists, report it with the output of `pdsync verify --json`."
     )
+
+
+class BackupError(PdsyncError):
+    """Backups: an unknown snapshot (the base class), a corrupted one, a wrong passphrase."""
+
+    exit_code = 11
+
+
+class CorruptSnapshotError(BackupError):
+    exit_code = 12
+
+
+class WrongPassphraseError(BackupError):
+    exit_code = 13
 
 
 def exit_code_for(exc: BaseException) -> int:

@@ -34,6 +34,8 @@ COMMANDS: dict[str, str] = {
     "export": "pdsync.cli.export:export",
     "push": "pdsync.cli.push:push",
     "bisync": "pdsync.cli.bisync:bisync",
+    "backup": "pdsync.cli.backup:backup",
+    "restore": "pdsync.cli.backup:restore",
     "users": "pdsync.cli.actions:users",
     "leads": "pdsync.cli.actions:leads",
     "merge": "pdsync.cli.actions:merge",

@@ -176,6 +176,9 @@ ACTIVITIES = ObjectSpec(
         SystemField("note", "text"),
         SystemField("public_description", "text"),
         SystemField("priority", "int"),
+        # v2 sets an activity's person through its primary participant (person_id is
+        # read-only there): [{"person_id": 7, "primary": true}, ...]
+        SystemField("participants", "json"),
     ),
     replica_table="activities",
 )

@@ -130,6 +130,16 @@ def _same_list(new: list[Any], old: Any) -> bool:
     return sorted(map(str, new)) == sorted(map(str, old))
 
 
+def _is_contacts(value: Any) -> bool:
+    """Emails/phones (``{value, primary, label}`` lists), not other lists of objects."""
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and isinstance(value[0], dict)
+        and "value" in value[0]
+    )
+
+
 def missing_entries(new: list[dict[str, Any]], old: list[Any]) -> list[dict[str, Any]]:
     """Emails/phones in ``new`` that the record does not have yet (case-insensitive)."""
     have = {str(o.get("value", "")).strip().lower() for o in old if isinstance(o, dict)}
@@ -151,7 +161,7 @@ def diff(
         old = current_value(spec, fields, record, code)
         if same(new, old):
             continue
-        if isinstance(new, list) and new and isinstance(new[0], dict) and isinstance(old, list):
+        if _is_contacts(new) and isinstance(old, list):
             new = [*old, *missing_entries(new, old)]
         changed[code] = new
         changes.append(Change(code, names.get(code, code), old, new))

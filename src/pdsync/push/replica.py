@@ -10,6 +10,7 @@ Rows pdsync marked deleted (``_pdsync_deleted_at``) never match.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -49,13 +50,10 @@ class Replica:
         cursor = self._db.execute(
             f'SELECT * FROM "{FIELDS_TABLE.name}" WHERE entity = ?', (entity,)
         )
-        # The SQLite destination names two columns apart from FieldMapping's attributes.
-        renamed = {"column_name": "column", "options_json": "options"}
-        names = [renamed.get(d[0], d[0]) for d in cursor.description]
-        rows = [dict(zip(names, row, strict=True)) for row in cursor]
-        for row in rows:
-            row.setdefault("is_custom", len(str(row["key"])) == 40)  # system keys are short
-        return [FieldMapping.from_row(row) for row in rows]
+        names = [d[0] for d in cursor.description]
+        return [
+            FieldMapping.from_row(_logical(dict(zip(names, row, strict=True)))) for row in cursor
+        ]
 
     def find_ids(self, table: str, column: str, value: Any) -> list[Any]:
         """Ids of live rows whose ``column`` equals ``value`` (text compared without case)."""
@@ -73,6 +71,18 @@ class Replica:
         if table == "deals" and "status" in columns:
             sql += " AND (status IS NULL OR status != 'deleted')"
         return [row[0] for row in self._db.execute(sql, (value,)).fetchall()]
+
+
+_HASH_KEY = re.compile(r"[0-9a-f]{40}")
+
+
+def _logical(row: dict[str, Any]) -> dict[str, Any]:
+    """A ``_pdsync_fields`` row under FieldMapping's names: SQL replicas store the column
+    as ``column_name`` and the options as ``options_json``, and no ``is_custom``."""
+    row.setdefault("column", row.get("column_name"))
+    row.setdefault("options", row.get("options_json"))
+    row.setdefault("is_custom", bool(_HASH_KEY.fullmatch(str(row.get("key", "")))))
+    return row
 
 
 def _sqlite_path(url: str) -> Path:

@@ -241,7 +241,23 @@ _PHONE = re.compile(r"^[+()\d][\d\s()./-]{2,}(\s*(x|ext\.?)\s*\d+)?$", re.IGNORE
 
 
 def _contacts(value: Any, pattern: re.Pattern[str], noun: str) -> list[dict[str, Any]]:
-    """Pipedrive's ``emails``/``phones`` shape; the first entry is the primary one."""
+    """Pipedrive's ``emails``/``phones`` shape; the first entry is the primary one.
+
+    A list already in that shape (``[{value, label, primary}]``, as a replica or backup
+    holds it) keeps its labels and primary flag.
+    """
+    if isinstance(value, list) and value and all(isinstance(e, dict) for e in value):
+        for entry in value:
+            if not pattern.match(str(entry.get("value", ""))):
+                raise RowError(f"{entry.get('value')!r} is not {noun}")
+        return [
+            {
+                "value": str(e["value"]),
+                "primary": bool(e.get("primary")),
+                "label": e.get("label") or "work",
+            }
+            for e in value
+        ]
     entries = split_list(value)
     for entry in entries:
         if not pattern.match(entry):
