@@ -39,12 +39,27 @@ from pdsync.destinations import open_destination
 from pdsync.sync.engine import SyncEngine, SyncOptions
 from pdsync.sync.replication import select_streams
 from pdsync.sync.report import SyncReport
-from pdsync.sync.run import PER_PARENT_STREAMS, incremental_capable
+from pdsync.sync.run import default_streams, incremental_capable
 
 MAX_DELTAS = 30
 BASE_ROWS = 5_000  # rows per base segment: big enough to compress well, small to rewrite
 
-ALL_STREAMS: tuple[str, ...] = tuple(CATALOG)
+# Links that restore re-creates; read per parent, so a bare sync leaves them out.
+RESTORED_CHILDREN = (
+    "deal_followers", "deal_participants", "person_followers", "organization_followers",
+    "product_followers", "organization_relationships",
+)  # fmt: skip
+# What a default sync reads, plus those links. The other opt-in streams (a request per
+# deal for flow, changelogs, ...) would make a snapshot cost many times a sync, and
+# restore needs none of them.
+ALL_STREAMS: tuple[str, ...] = (
+    *default_streams(),
+    *(s for s in RESTORED_CHILDREN if s not in default_streams()),
+)
+# Children read one request per parent (followers, participants, ...).
+PER_PARENT_STREAMS = frozenset(
+    s.name for s in CATALOG.values() if s.parent is not None and not s.parent.is_batch
+)
 
 
 @dataclass

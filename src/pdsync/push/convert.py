@@ -162,7 +162,10 @@ class RowConverter:
             amount, code = v.to_money(cell, currency)
             out.values[target.code] = _drop_none({"value": amount, "currency": code})
         elif kind == "lead_value":
-            amount, code = v.to_money(cell, currency)
+            # The leads table keeps the value's currency in ``currency`` (sync's column).
+            amount, code = v.to_money(
+                cell, currency if currency is not None else cells.get("currency")
+            )
             out.values[target.code] = _drop_none({"amount": amount, "currency": code})
         elif kind in ("daterange", "timerange"):
             convert: Callable[[Any], str] = self._date if kind == "daterange" else v.to_time
