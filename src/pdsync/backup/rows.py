@@ -118,9 +118,9 @@ def push_row(
             companion = source.get(column + suffix)
             if not _empty(companion):
                 out[column + suffix] = companion
-        if stream in ("leads", "archived_leads") and column == "value":
-            # A lead's replica keeps the value's currency in ``currency``; push takes the
-            # companion ``value_currency`` (Pipedrive refuses a lead value without one).
-            if not _empty(source.get("currency")):
-                out.setdefault("value_currency", source["currency"])
+        # A lead's replica keeps the value's currency in ``currency``; push takes the
+        # companion ``value_currency`` (Pipedrive refuses a lead value without one).
+        lead_value = stream in ("leads", "archived_leads") and column == "value"
+        if lead_value and not _empty(source.get("currency")):
+            out.setdefault("value_currency", source["currency"])
     return out
