@@ -25,7 +25,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 4  # four workers: most test time is waiting (servers, subprocesses)
 
 test: lint typecheck unit
 
