@@ -224,7 +224,7 @@ class PipedriveClient:
                 self._pause(self._retry.backoff(attempt), failure.message)
                 continue
             self.governor.release(slot)
-            self.governor.observe(response.headers, search=search)
+            self.governor.observe(response.headers, search=search, slot=slot)
             self._log(method, response, started, cost)
             if response.is_success:
                 self._bump(requests=1, tokens_charged=cost)
