@@ -113,6 +113,10 @@ class Backfill:
 
     signpost: str  # the instant the backfill began: its data covers everything before it
     partitions: tuple[Partition, ...]
+    # The table was empty when this backfill began: once done, every row in it was read
+    # by this backfill, so it stands for an id reconciliation as of ``signpost`` (a run
+    # resumed after a kill then needs no id scan to learn what it read already).
+    fresh: bool = False
 
     @classmethod
     def plan(cls, start: str, signpost: str, parts: int = 1) -> Backfill:
@@ -186,6 +190,8 @@ class StreamState:
                 hint="This is a bug in the sync engine; please report it.",
             )
         closed = self.advance(self.backfill.signpost, self.backfill.signpost)
+        if self.backfill.fresh:
+            closed = replace(closed, last_reconciled_at=self.backfill.signpost)
         return replace(closed, backfill=None)
 
     def to_json(self) -> str:
@@ -213,6 +219,7 @@ def _state_to_dict(state: StreamState) -> dict[str, Any]:
         else {
             "signpost": backfill.signpost,
             "partitions": [vars(p) for p in backfill.partitions],
+            "fresh": backfill.fresh,
         },
         "last_reconciled_at": state.last_reconciled_at,
         "last_run": None if state.last_run is None else vars(state.last_run),
@@ -234,7 +241,9 @@ def _state_from_dict(data: Any) -> StreamState:
         backfill = None
         if raw_backfill is not None:
             parts = tuple(Partition(**p) for p in raw_backfill["partitions"])
-            backfill = Backfill(raw_backfill["signpost"], parts)
+            backfill = Backfill(
+                raw_backfill["signpost"], parts, bool(raw_backfill.get("fresh", False))
+            )
         raw_run = data.get("last_run")
         return StreamState(
             stream=data["stream"],
