@@ -178,7 +178,7 @@ class Writer:
         backfill = item.plan or state.backfill
         if item.plan is not None and run.name in self._fresh:
             self._fresh.discard(run.name)  # only the first plan: a later tail read is not
-            backfill = replace(backfill, fresh=True)
+            backfill = replace(item.plan, fresh=True)
         if backfill is None:
             raise StateError(f"A page of {run.name!r} arrived with no backfill plan.")
         part = backfill.partitions[item.partition].advanced(
