@@ -141,3 +141,18 @@ def test_a_fresh_backfill_round_trips_and_counts_as_reconciled_when_done() -> No
     assert again.finish_backfill().last_reconciled_at == "2024-05-01T00:00:00Z"
     plain = replace(state, backfill=Backfill("2024-05-01T00:00:00Z", (done,)))
     assert plain.finish_backfill().last_reconciled_at is None
+
+
+@pytest.mark.parametrize(
+    "text", ["2024-05-01T12:00:00Z", "2024-05-01 12:00:00", "2024-05-01T14:00:00+02:00"]
+)
+def test_format_instant_fast_path_agrees_with_parsing(text: str) -> None:
+    assert format_instant(text) == "2024-05-01T12:00:00Z"
+
+
+@pytest.mark.parametrize(
+    "text", ["2024-13-01T00:00:00Z", "2024-05-01T24:00:00Z", "２０２４-05-01T00:00:00Z"]
+)
+def test_format_instant_still_refuses_what_is_not_an_instant(text: str) -> None:
+    with pytest.raises(StateError):
+        format_instant(text)
