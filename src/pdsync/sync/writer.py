@@ -109,7 +109,8 @@ class Writer:
 
     def _table_empty(self, run: StreamRun) -> bool:
         sql = f"SELECT 1 FROM {quote(run.schema.name)} LIMIT 1"
-        return not self.destination.query(sql).fetchmany(1)
+        # Read to the end: a PostgreSQL result closes its server-side cursor only then.
+        return not list(self.destination.query(sql))
 
     def _probe(self, run: StreamRun, since: str | None, *, first_read: bool = False) -> None:
         self._submit(
