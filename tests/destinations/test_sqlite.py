@@ -203,3 +203,19 @@ def test_reserved_and_invalid_names(tmp_path: Path) -> None:
             dest.ensure_table(TableSchema("t", (Column("id", "integer"), Column("a\x00b", "text"))))
         with pytest.raises(Exception, match="primary key"):
             dest.ensure_table(TableSchema("t", (Column("x", "integer"),)))
+
+
+def test_columns_null_in_a_batch_of_new_rows_are_unbound_yet_updates_still_clear_them(
+    tmp_path: Path,
+) -> None:
+    with SQLiteDestination(tmp_path / "n.db") as dest:
+        # Only new rows, "value" NULL in every one: the column is left to its default.
+        dest.write_batch(Batch("deals", DEALS, [deal(1, value=None), deal(2, value=None)]))
+        dest.write_batch(Batch("deals", DEALS, [deal(3), deal(3, title="again")]))
+        assert rows_of(dest, "deals", ["id", "title", "value"]) == [
+            (1, "t1", None), (2, "t2", None), (3, "again3", 4.5),
+        ]  # fmt: skip
+        # A batch updating a row binds every column: a value that became NULL is cleared.
+        result = dest.write_batch(Batch("deals", DEALS, [deal(3, value=None), deal(4, value=None)]))
+        assert (result.inserted, result.updated) == (1, 1)
+        assert rows_of(dest, "deals", ["id", "value"])[2:] == [(3, None), (4, None)]

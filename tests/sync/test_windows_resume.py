@@ -93,3 +93,26 @@ def test_windowed_backfill_interrupted_then_resumed_equals_a_plain_sync(
     assert report.stream("activities").rows < 4_000, "the resumed run does not start over"
     for table in streams:
         assert table_dump(resumed, table) == table_dump(reference, table)
+
+
+def test_a_resumed_first_sync_costs_no_id_scan(big_account: EmulatorServer, tmp_path: Path) -> None:
+    """A first sync into an empty table read every row it holds: once resumed and done, it
+    stands for an id reconciliation, so the resumed run does not list every id again."""
+    db = tmp_path / "resumed.db"
+    with make_client(big_account) as client:
+        selections = [StreamSelection("activities", "incremental", "activities")]
+        options = SyncOptions(max_windows=4, pages_per_window=1, workers=2)
+        crashing = CrashingDestination(f"sqlite:///{db}", limit=3)
+        with pytest.raises(Crash):
+            SyncEngine(client, crashing, selections, options).run()  # type: ignore[arg-type]
+        backfill = crashing.inner.read_state().get("activities").backfill
+        assert backfill is not None and backfill.fresh
+        crashing.inner.close()
+        before = client.stats.requests
+        report = sync(client, db, ["activities"], max_windows=4, pages_per_window=1)
+        used = client.stats.requests - before
+    # The fields definitions, then only pages (an id scan would list ~8 pages more).
+    assert used <= report.stream("activities").pages + 1
+    with open_destination(f"sqlite:///{db}") as destination:
+        state = destination.read_state().get("activities")
+    assert state.backfill is None and state.last_reconciled_at == backfill.signpost

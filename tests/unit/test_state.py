@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -130,3 +131,28 @@ def test_sync_state_defaults_and_updates() -> None:
     updated = empty.updated(StreamState("deals", bookmark="2024-01-01T00:00:00Z"))
     assert updated.get("deals").bookmark == "2024-01-01T00:00:00Z"
     assert empty.streams == {}
+
+
+def test_a_fresh_backfill_round_trips_and_counts_as_reconciled_when_done() -> None:
+    done = Partition("1970-01-01T00:00:00Z", "2024-05-01T00:00:00Z", done=True)
+    state = StreamState("activities", backfill=Backfill("2024-05-01T00:00:00Z", (done,), True))
+    again = StreamState.from_json(state.to_json())
+    assert again.backfill is not None and again.backfill.fresh
+    assert again.finish_backfill().last_reconciled_at == "2024-05-01T00:00:00Z"
+    plain = replace(state, backfill=Backfill("2024-05-01T00:00:00Z", (done,)))
+    assert plain.finish_backfill().last_reconciled_at is None
+
+
+@pytest.mark.parametrize(
+    "text", ["2024-05-01T12:00:00Z", "2024-05-01 12:00:00", "2024-05-01T14:00:00+02:00"]
+)
+def test_format_instant_fast_path_agrees_with_parsing(text: str) -> None:
+    assert format_instant(text) == "2024-05-01T12:00:00Z"
+
+
+@pytest.mark.parametrize(
+    "text", ["2024-13-01T00:00:00Z", "2024-05-01T24:00:00Z", "２０２４-05-01T00:00:00Z"]
+)
+def test_format_instant_still_refuses_what_is_not_an_instant(text: str) -> None:
+    with pytest.raises(StateError):
+        format_instant(text)

@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 import httpx
+import orjson
 
 from pdsync import errors
 
@@ -168,7 +169,7 @@ def decode_body(response: httpx.Response, method: str) -> dict[str, Any]:
         return {}
     else:
         try:
-            body = response.json()
+            body = parse_json(response)
         except ValueError:
             problem = "a body that is not JSON"
         else:
@@ -182,6 +183,20 @@ def decode_body(response: httpx.Response, method: str) -> dict[str, Any]:
         status=response.status_code,
         hint=hint,
     )
+
+
+def parse_json(response: httpx.Response) -> Any:
+    """The body's JSON value, read by orjson (half the CPU of ``json`` on list pages).
+
+    What orjson refuses goes to ``json``, which reads it as before: lone surrogate
+    escapes (repaired later by normalisation), NaN, a byte-order mark, UTF-16/32. One
+    difference remains, out of Pipedrive's reach: orjson reads an integer beyond 64
+    bits as a float; Pipedrive's numbers are 64-bit integers or doubles.
+    """
+    try:
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return response.json()
 
 
 def transport_error(exc: httpx.HTTPError, url: httpx.URL) -> tuple[errors.TransportError, bool]:

@@ -6,8 +6,11 @@ budget. The governor keeps pdsync under those limits *before* Pipedrive says 429
 
 * it counts its own requests in the rolling window; a request in flight occupies its
   slot until its response arrives (Pipedrive counts arrivals, which come after we send);
-* it learns the window size from ``x-ratelimit-limit`` and pauses everyone until
-  ``x-ratelimit-reset`` when ``x-ratelimit-remaining`` reaches 0;
+* it learns the window size from ``x-ratelimit-limit``; when ``x-ratelimit-remaining``
+  reaches 0 and its own requests do not explain a full window (another process uses the
+  token), it pauses everyone until ``x-ratelimit-reset``. When they do, its own
+  accounting already holds the next request back exactly as long as needed, while the
+  reset header (whole seconds, rounded up) would idle every thread for up to a second;
 * after a burst 429 it blocks every thread for ``Retry-After`` plus jitter, because
   calling again inside the window gets the token blocked by Cloudflare (403);
 * after the daily budget is spent it refuses every further call with
@@ -35,18 +38,20 @@ __all__ = ["RateGovernor", "RateSnapshot", "Slot"]
 
 WINDOW_SECONDS = 2.0
 DEFAULT_BURST_LIMIT = 20  # the lowest plan's limit, until headers tell us better
+HISTORY_SECONDS = 2.0  # how long completed slots are kept past the window (see observe)
 SEARCH_BURST_LIMIT = 10
 IN_FLIGHT_POLL = 0.05
 # When a daily 429 gives no reset time, probe again after this long rather than never.
 DAILY_RECHECK_SECONDS = 300.0  # how long to wait when the window is full of requests in flight
 
 
-@dataclass
+@dataclass(eq=False)  # identity: two slots granted at once are still two slots
 class Slot:
     """A granted request; :meth:`RateGovernor.release` stamps its completion time."""
 
     search: bool
     stamp: float = math.inf  # inf while in flight
+    granted: float = 0.0  # when it was granted (the request was sent after this)
 
 
 @dataclass(frozen=True)
@@ -148,16 +153,21 @@ class RateGovernor:
                 wait = self._window_wait(now, search=True, limit=self.search_limit)
             if wait > 0.0:
                 return wait
-            slot = Slot(search=search)
+            slot = Slot(search=search, granted=now)
             self._slots.append(slot)
             return slot
 
     def _expire(self, now: float) -> None:
         # Completed slots older than the window no longer count; in-flight ones stay.
-        self._slots = deque(s for s in self._slots if s.stamp > now - self.window)
+        # They are kept a little longer (HISTORY_SECONDS) so that a response's
+        # ``x-ratelimit-remaining`` can be compared with what we sent in its window.
+        horizon = now - self.window - HISTORY_SECONDS
+        while self._slots and self._slots[0].stamp <= horizon:
+            self._slots.popleft()
 
     def _window_wait(self, now: float, *, search: bool, limit: int) -> float:
-        relevant = [s for s in self._slots if s.search] if search else list(self._slots)
+        start = now - self.window
+        relevant = [s for s in self._slots if s.stamp > start and (s.search or not search)]
         if len(relevant) < limit:
             return 0.0
         # The window frees up when the oldest-completing relevant slot leaves it.
@@ -171,11 +181,16 @@ class RateGovernor:
         """Mark a granted request finished (its response arrived, or it failed)."""
         with self._lock:
             slot.stamp = self._clock()
+            # Slots are kept in completion order (history is trimmed from the left).
+            self._slots.remove(slot)
+            self._slots.append(slot)
 
     # ----------------------------------------------------------- learning
 
-    def observe(self, headers: Mapping[str, str], *, search: bool = False) -> None:
-        """Learn from a response's rate-limit headers (any status)."""
+    def observe(
+        self, headers: Mapping[str, str], *, search: bool = False, slot: Slot | None = None
+    ) -> None:
+        """Learn from a response's rate-limit headers (any status); ``slot``: its request."""
         limit = _header_number(headers, "x-ratelimit-limit")
         remaining = _header_number(headers, "x-ratelimit-remaining")
         reset = _header_number(headers, "x-ratelimit-reset")
@@ -188,7 +203,7 @@ class RateGovernor:
                     self.search_limit = int(limit)
                 else:
                     self.burst_limit = int(limit)
-            if remaining is not None and remaining <= 0:
+            if remaining is not None and remaining <= 0 and not self._explains_full(slot, search):
                 self._block_locked(reset if reset is not None else self.window, jitter=False)
             for key, value in (
                 ("burst_limit", limit),
@@ -199,6 +214,23 @@ class RateGovernor:
             ):
                 if value is not None:
                     self._last[key] = value
+
+    def _explains_full(self, slot: Slot | None, search: bool) -> bool:
+        """Whether our own requests fill the window the server counted for ``slot``.
+
+        The server counted the requests that arrived in the window before ``slot``'s
+        did; each of ours arrived after it was granted and completes later, so those
+        of ours it counted are among the slots completed after ``granted - window``
+        (or still in flight). If they alone reach the limit, the window's own
+        accounting (which frees a slot a window after its *completion*) already waits
+        long enough.
+        """
+        if slot is None or slot not in self._slots:
+            return False
+        since = slot.granted - self.window
+        limit = self.search_limit if search else self.burst_limit
+        ours = sum(1 for s in self._slots if s.stamp > since and (s.search or not search))
+        return ours >= limit
 
     def block_for(self, seconds: float) -> float:
         """After a burst 429: nobody calls for ``seconds`` plus jitter. Returns the pause."""

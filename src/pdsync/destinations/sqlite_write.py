@@ -75,6 +75,7 @@ def _write_rows(
     check_row_keys(batch.stream, batch.rows, set(encoder.names))
     encoded = encoder.columns(batch.rows, {SYNCED_AT: batch.synced_at})
     names = list(encoder.names)
+    count = len(batch.rows)
     key_cols = [encoded[names.index(k)] for k in batch.schema.primary_key]
     if any(None in col for col in key_cols):
         raise DestinationError(
@@ -83,6 +84,14 @@ def _write_rows(
         )
     keys = set(key_cols[0]) if len(key_cols) == 1 else set(zip(*key_cols, strict=True))
     existing = _existing_keys(conn, target, info, keys) if key_cols else 0
+    if existing == 0:
+        # Only new rows (a first sync): a column NULL in every row is left to its NULL
+        # default instead of being bound row by row (sparse custom fields, unset dates).
+        # Nothing to update either, so no row can keep an old value of it.
+        kept = [i for i, col in enumerate(encoded) if col.count(None) != count]
+        if len(kept) < len(names):
+            names = [names[i] for i in kept]
+            encoded = [encoded[i] for i in kept]
     physical = [info.physical[n] for n in names]
     values = list(zip(*encoded, strict=True))
     conn.executemany(_insert_sql(target, physical, info.primary_key, batch.mode), values)

@@ -19,8 +19,10 @@ already committed stays committed and the next run continues from there;
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -96,7 +98,8 @@ class SyncEngine:
         error: BaseException | None = None
         try:
             tasks = self._prepare(signpost)
-            self._execute(tasks)
+            with fewer_collections():
+                self._execute(tasks)
         except BaseException as exc:
             error = exc
             raise
@@ -260,6 +263,24 @@ class SyncEngine:
             if run.spec.parent is not None:
                 self.sink(StreamStarted(run.name, "children", since=run.state.bookmark))
         pipeline.run()
+
+
+# Young objects allowed between two cyclic collections while a sync runs (Python's
+# default: 700). A sync makes millions of short-lived, acyclic objects (decoded pages,
+# rows); at 700 the collector walked them ~100,000 times a run, about a tenth of the
+# client's CPU. Cyclic garbage is rare here, so collecting less often costs little memory.
+SYNC_GC_THRESHOLD = 20_000
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Collect cyclic garbage less often for the duration (thresholds restored after)."""
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], SYNC_GC_THRESHOLD), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def with_parents(selections: Sequence[StreamSelection]) -> list[StreamSelection]:

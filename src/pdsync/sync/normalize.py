@@ -29,6 +29,8 @@ from itertools import chain
 from operator import itemgetter
 from typing import Any
 
+import orjson
+
 from pdsync.catalog.coerce import COERCERS, Coercer
 from pdsync.catalog.columns import PARENT_SOURCE
 from pdsync.catalog.fields import FieldCatalog
@@ -42,6 +44,15 @@ Row = dict[str, Any]
 # Column types whose values are text once coerced (or None); JSON columns hold anything.
 _TEXT_TYPES = frozenset({"text", "timestamp", "date", "time"})
 _dumps = json.JSONEncoder(ensure_ascii=False, check_circular=False, default=str).encode
+
+
+def _json_is_clean(values: Any) -> bool:
+    """Whether JSON values hold only storable strings (orjson refuses lone surrogates)."""
+    try:
+        dumped = orjson.dumps(values, default=str, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:  # orjson.JSONEncodeError: a surrogate, or what json must look at
+        return is_clean_json(_dumps(values))
+    return b"\\u0000" not in dumped
 
 
 def _primary_item(items: Any) -> Any:
@@ -133,14 +144,14 @@ class Normalizer:
         text_of, json_of = scan
         try:
             texts = list(chain.from_iterable(map(text_of, rows)))
-            json_text = _dumps(list(map(json_of, rows)))
+            values = list(map(json_of, rows))
         except KeyError:  # a row unlike the first: look at every value
             return False
         try:
             text = "".join(filter(None, texts))
         except TypeError:  # a number in a text column (e.g. an option id with no label)
             text = "".join([v for v in texts if type(v) is str])
-        return is_clean(text) and is_clean_json(json_text)
+        return is_clean(text) and _json_is_clean(values)
 
     def _plan_scan(self, row: Row) -> tuple[Callable[[Row], Any], Callable[[Row], Any]]:
         """Getters of the text and JSON columns the rows carry (always tuples)."""

@@ -70,6 +70,7 @@ class Writer:
         self._tails: set[str] = set()
         self._ledgers: dict[str, RowLedger] = {}
         self._passes_left: dict[str, int] = {}
+        self._fresh: set[str] = set()  # first reads that began on an empty table
         self._notices_before = client.notices.snapshot()
 
     # ------------------------------------------------------------------ start
@@ -102,7 +103,14 @@ class Writer:
             self._probe(run, state.bookmark)
         else:
             run.seen_ids = set() if since_limit is None else None
+            if since_limit is None and self._table_empty(run):
+                self._fresh.add(run.name)
             self._probe(run, since_limit, first_read=True)
+
+    def _table_empty(self, run: StreamRun) -> bool:
+        sql = f"SELECT 1 FROM {quote(run.schema.name)} LIMIT 1"
+        # Read to the end: a PostgreSQL result closes its server-side cursor only then.
+        return not list(self.destination.query(sql))
 
     def _probe(self, run: StreamRun, since: str | None, *, first_read: bool = False) -> None:
         self._submit(
@@ -169,6 +177,9 @@ class Writer:
             return
         state = run.state
         backfill = item.plan or state.backfill
+        if item.plan is not None and run.name in self._fresh:
+            self._fresh.discard(run.name)  # only the first plan: a later tail read is not
+            backfill = replace(item.plan, fresh=True)
         if backfill is None:
             raise StateError(f"A page of {run.name!r} arrived with no backfill plan.")
         part = backfill.partitions[item.partition].advanced(

@@ -214,3 +214,31 @@ def test_one_request_at_a_time_until_the_first_response_is_observed() -> None:
     # Once a response has been read, the window's own accounting takes over.
     slots = [governor.try_acquire() for _ in range(5)]
     assert all(isinstance(s, Slot) for s in slots)
+
+
+def test_remaining_zero_explained_by_our_own_requests_waits_only_for_the_window() -> None:
+    """A full window of our own requests: the next call goes when the oldest leaves it,
+    not after the (whole-second, rounded-up) reset header."""
+    clock = FakeClock()
+    fake = FakePipedrive(clock=clock, burst_limit=10)  # always says reset=2
+    governor = RateGovernor(clock=clock, burst_limit=10)
+    with client_for(fake, clock, governor=governor) as client:
+        client.get("users/me", version="v1")
+        clock.sleep(1.5)
+        for _ in range(9):
+            client.get("users/me", version="v1")  # the last one answers remaining=0
+        sent = clock()
+        client.get("users/me", version="v1")
+    assert fake.burst_429s == 0
+    assert clock() - sent == pytest.approx(0.5)
+
+
+def test_remaining_zero_from_another_process_pauses_until_the_reset() -> None:
+    clock = FakeClock()
+    governor = RateGovernor(clock=clock, burst_limit=10)
+    slot = governor.try_acquire()
+    assert isinstance(slot, Slot)
+    governor.release(slot)
+    headers = {"x-ratelimit-limit": "10", "x-ratelimit-remaining": "0", "x-ratelimit-reset": "2"}
+    governor.observe(headers, slot=slot)  # one of ours in the window, yet it is full
+    assert governor.try_acquire() == pytest.approx(2.0)
