@@ -163,3 +163,14 @@ def test_nul_characters_are_replaced(destination_factory: Callable[..., Destinat
     dest.write_batch(Batch("deals", DEALS, [deal(1, title="a\x00b"), deal(2)]))
     assert rows_of(dest, "deals", ["title"]) == [("a\ufffdb1",), ("t2",)]
     dest.close()
+
+
+def test_results_left_unread_do_not_block_later_queries(schema_url: str) -> None:
+    """Each streamed SELECT gets a cursor name of its own; one left half-read stays harmless."""
+    destination = open_destination(schema_url)
+    try:
+        for _ in range(200):
+            assert destination.query("SELECT 1 AS x UNION ALL SELECT 2").fetchmany(1) == [(1,)]
+        assert destination.query("SELECT 3 AS y").fetchmany(5) == [(3,)]
+    finally:
+        destination.close()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import itertools
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -232,7 +233,10 @@ class PostgresDestination(SQLDestination):
             with self._lock:
                 if _STREAMABLE.match(sql):
                     # A server-side cursor streams big results in constant memory.
-                    cursor = self._conn.cursor(name=f"pdsync_q{id(object())}", withhold=True)
+                    # A fresh name each time: ``id(object())`` repeats once the object is
+                    # freed, and a result not read to its end keeps its cursor open.
+                    name = f"pdsync_q{next(_CURSOR_NUMBERS)}"
+                    cursor = self._conn.cursor(name=name, withhold=True)
                     cursor.itersize = 2000
                 else:
                     cursor = self._conn.cursor()
@@ -245,6 +249,9 @@ class PostgresDestination(SQLDestination):
                 "(select table_name from information_schema.tables).",
             ) from None
         return PostgresQueryResult(cursor)
+
+
+_CURSOR_NUMBERS = itertools.count(1)
 
 
 def _without_nul(values: list[Any]) -> list[Any]:
@@ -269,6 +276,9 @@ class PostgresQueryResult:
             yield from chunk
 
     def fetchmany(self, size: int) -> list[tuple[Any, ...]]:
-        if self._cursor.description is None:
+        if self._cursor.closed or self._cursor.description is None:
             return []
-        return list(self._cursor.fetchmany(size))
+        rows = list(self._cursor.fetchmany(size))
+        if len(rows) < size:
+            self._cursor.close()  # read to its end: free the server-side cursor now
+        return rows
