@@ -28,8 +28,8 @@ import httpx
 from pdsync.api.client import PipedriveClient
 from pdsync.api.ratelimit import RateGovernor
 from pdsync.backup import RestoreOptions, create_snapshot, load_state, open_account_store
+from pdsync.backup.capture import ALL_STREAMS as SNAPSHOT_STREAMS
 from pdsync.backup.restore import run_restore
-from pdsync.catalog.registry import CATALOG
 from pdsync.config import Connection
 from pdsync.destinations import open_destination
 from pdsync.emulator.app import Emulator
@@ -66,7 +66,7 @@ def _sync_requests(config: EmulatorConfig, streams: list[str], folder: Path) -> 
 def first_snapshot(deals: int, folder: Path) -> None:
     config = EmulatorConfig(seed=1, deals=deals, rate_limits=False)
     sync_default = _sync_requests(config, default_streams(), folder)
-    sync_all = _sync_requests(config, list(CATALOG), folder)
+    sync_all = _sync_requests(config, list(SNAPSHOT_STREAMS), folder)
     _, client = _in_process(config)
     store = open_account_store(client, folder / "first", create=True)
     started = time.perf_counter()
@@ -76,7 +76,9 @@ def first_snapshot(deals: int, folder: Path) -> None:
         f"1. first snapshot of {deals} deals: {client.stats.requests} requests in {elapsed:.1f} s"
     )
     print(f"   full sync, default streams: {sync_default} requests")
-    print(f"   full sync, every stream (what a snapshot reads): {sync_all} requests")
+    print(
+        f"   full sync of the streams a snapshot reads (default + followers, participants, relationships): {sync_all} requests"
+    )
 
 
 def _day(start: datetime, day: int) -> datetime:
