@@ -291,3 +291,23 @@ def test_compare_counts_deleted_deals_as_listed_and_marks_as_claims() -> None:
     assert result.missing == 0 and result.hidden == 1 and result.hidden_ids == ("2",)
     assert result.extra == 2 and result.extra_ids == ("4", "9")
     assert not result.complete
+
+
+def test_a_fanned_out_stream_is_listed_as_sync_reads_it(
+    account: EmulatorServer, tmp_path: Path
+) -> None:
+    """Mail threads are one list per folder: verify reads every folder, as sync does
+    (it once read the default folder only and called the other threads extra)."""
+    db = tmp_path / "mail.db"
+    destination = open_destination(f"sqlite:///{db}")
+    selections = select_streams(incremental_capable(), requested=["mail_threads"])
+    with client_for(account) as client:
+        SyncEngine(client, destination, selections, SyncOptions()).run()
+        destination.close()
+        replica = open_destination(f"sqlite:///{db}", readonly=True)
+        try:
+            report = verify_replica(client, replica, ["mail_threads"], VerifyOptions())
+        finally:
+            replica.close()
+    assert report.ok, report.verdict()
+    assert get_stream("mail_threads").fanout  # the test is about a fanned-out stream

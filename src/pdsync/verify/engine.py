@@ -245,6 +245,13 @@ class Verifier:
         self, spec: StreamSpec, walker: PageWalker, params: dict[str, Any], listing: Listing
     ) -> Iterator[ListedPage]:
         sample = self.options.sample
+        if spec.fanout:
+            # One list read per value set (mail threads per folder), as sync reads it.
+            return (
+                page
+                for extra in spec.fanout
+                for page in walker.walk(spec, {**params, **dict(extra)})
+            )
         if sample:
             rows, values = self._facts[spec.name]
             estimated = pages_for(rows, spec)
