@@ -146,10 +146,20 @@ def table_rows(db: Path) -> dict[str, int]:
         }
 
 
-def minimum(spec: StreamSpec, listed: int, deleted: int, with_products: int) -> int:
+def live_parents(db: Path, stream: str) -> int:
+    with sqlite3.connect(db) as conn:
+        sql = f'SELECT COUNT(*) FROM "{stream}" WHERE _pdsync_deleted_at IS NULL'
+        return int(conn.execute(sql).fetchone()[0])
+
+
+def minimum(spec: StreamSpec, listed: int, deleted: int, with_products: int, db: Path) -> int:
     """The fewest calls that can read ``listed`` records (``deleted`` by the deleted pass)."""
-    if spec.parent is not None and spec.parent.is_batch:
-        return math.ceil(with_products / spec.parent.batch_size)
+    parent = spec.parent
+    if parent is not None:
+        # Deal products: only deals whose counter says they have any. Other children: every
+        # live parent (per parent, or per batch of parents), one page each at least.
+        wanted = with_products if spec.name == "deal_products" else live_parents(db, parent.stream)
+        return math.ceil(wanted / parent.batch_size)
     return pages(listed - deleted, spec) + sum(pages(deleted, spec) for _ in spec.passes)
 
 
@@ -171,7 +181,7 @@ def stream_table(
         spec = CATALOG[s.stream]
         check = listed.get(s.stream)
         api, deleted = (check.api, check.api_deleted) if check else (s.rows, 0)
-        least = minimum(spec, api, deleted, with_products)
+        least = minimum(spec, api, deleted, with_products, db)
         op = operation_of(spec)
         used = by_operation.get(op, 0) if op else s.requests
         attributed += used
