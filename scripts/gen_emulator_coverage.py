@@ -14,6 +14,8 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+from docfile import write_or_check
+
 from pdsync.emulator.coverage import Coverage, CoverageRow, emulator_coverage
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "emulator-coverage.md"
@@ -86,15 +88,7 @@ def render(report: Coverage | None = None) -> str:
 
 
 def main_(argv: list[str]) -> int:
-    text = render()
-    if "--check" in argv:
-        if not DOC.exists() or DOC.read_text("utf-8") != text:
-            print(f"{DOC} is stale: run {REGENERATE}", file=sys.stderr)
-            return 1
-        return 0
-    DOC.write_text(text, "utf-8")
-    print(f"wrote {DOC}")
-    return 0
+    return write_or_check(DOC, render(), argv, REGENERATE)
 
 
 if __name__ == "__main__":

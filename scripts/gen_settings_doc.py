@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from docfile import write_or_check
 
 from pdsync import config as pdconfig
 from pdsync.cli import main
@@ -373,15 +374,7 @@ def render() -> str:
 
 
 def main_(argv: list[str]) -> int:
-    text = render()
-    if "--check" in argv:
-        if not DOC.exists() or DOC.read_text("utf-8") != text:
-            print(f"{DOC} is stale: run {REGENERATE}", file=sys.stderr)
-            return 1
-        return 0
-    DOC.write_text(text, "utf-8")
-    print(f"wrote {DOC}")
-    return 0
+    return write_or_check(DOC, render(), argv, REGENERATE)
 
 
 if __name__ == "__main__":

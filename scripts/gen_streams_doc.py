@@ -9,6 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from docfile import write_or_check
+
 from pdsync.catalog import STREAMS, StreamSpec
 from pdsync.catalog.coverage import coverage
 from pdsync.catalog.fieldtypes import LAYOUTS
@@ -194,15 +196,7 @@ def render() -> str:
 
 
 def main(argv: list[str]) -> int:
-    text = render()
-    if "--check" in argv:
-        if not DOC.exists() or DOC.read_text("utf-8") != text:
-            print(f"{DOC} is stale: run python scripts/gen_streams_doc.py", file=sys.stderr)
-            return 1
-        return 0
-    DOC.write_text(text, "utf-8")
-    print(f"wrote {DOC}")
-    return 0
+    return write_or_check(DOC, render(), argv, "python scripts/gen_streams_doc.py")
 
 
 if __name__ == "__main__":

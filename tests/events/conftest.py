@@ -13,10 +13,14 @@ from typing import Any
 import httpx
 import pytest
 
+from pdsync.api.client import PipedriveClient
 from pdsync.events_dest.config import EventsConfig, RetrySettings
 from pdsync.events_dest.model import Event
 from pdsync.events_dest.outbox import Outbox
+from pdsync.events_dest.rules import PipedriveDestination
 from pdsync.events_dest.service import EventsService
+
+from .emulated import client_for, create_fields, emulator
 
 WRITE_KEY = "wk-test-0123456789"
 
@@ -113,3 +117,25 @@ def account() -> Iterator[Any]:
 
     with open_account() as opened:
         yield opened
+
+
+# -- an emulated account with the fields the rules tests map to ------------------------
+# (``config`` is each rules module's own: its mappings differ.)
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[PipedriveClient]:
+    with emulator() as srv:
+        api = client_for(srv)
+        create_fields(api)
+        yield api
+        api.close()
+
+
+@pytest.fixture
+def dest(
+    client: PipedriveClient, config: EventsConfig, tmp_path: Path
+) -> Iterator[PipedriveDestination]:
+    box = Outbox(tmp_path / "ids.db")
+    yield PipedriveDestination(client, config, box)
+    box.close()

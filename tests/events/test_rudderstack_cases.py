@@ -7,7 +7,7 @@ destination handles real payloads; each failed before the fix.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,21 +25,9 @@ from .emulated import (
     PLAN_FIELD,
     ROLE_FIELD,
     USER_FIELD,
-    client_for,
-    create_fields,
-    emulator,
     field_key,
     persons_with,
 )
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[PipedriveClient]:
-    with emulator() as srv:
-        api = client_for(srv)
-        create_fields(api)
-        yield api
-        api.close()
 
 
 @pytest.fixture
@@ -56,15 +44,6 @@ def config(tmp_path: Path) -> EventsConfig:
         },
         base=tmp_path,
     )
-
-
-@pytest.fixture
-def dest(
-    client: PipedriveClient, config: EventsConfig, tmp_path: Path
-) -> Iterator[PipedriveDestination]:
-    box = Outbox(tmp_path / "ids.db")
-    yield PipedriveDestination(client, config, box)
-    box.close()
 
 
 def uid(prefix: str = "user") -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -24,22 +23,10 @@ from .emulated import (
     ROLE_FIELD,
     SOURCE_FIELD,
     USER_FIELD,
-    client_for,
-    create_fields,
-    emulator,
     field_key,
     leads_of,
     persons_with,
 )
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[PipedriveClient]:
-    with emulator() as srv:
-        api = client_for(srv)
-        create_fields(api)
-        yield api
-        api.close()
 
 
 @pytest.fixture
@@ -58,15 +45,6 @@ def config(tmp_path: Path) -> EventsConfig:
         },
         base=tmp_path,
     )
-
-
-@pytest.fixture
-def dest(
-    client: PipedriveClient, config: EventsConfig, tmp_path: Path
-) -> Iterator[PipedriveDestination]:
-    box = Outbox(tmp_path / "ids.db")
-    yield PipedriveDestination(client, config, box)
-    box.close()
 
 
 def uid() -> str:
